@@ -1,0 +1,48 @@
+# digitcam: train on a workstation, convert to int8, run on a Raspberry Pi.
+# `make train convert` builds the model; `make test` runs the tests. Both create .venv if needed.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# The offline MNIST copy beside this checkout, when there is one; else the Keras download.
+MNIST_DIR ?= $(wildcard $(CURDIR)/../shared/data/mnist)
+export MNIST_DIR
+TRAIN_ARGS ?=
+CONVERT_ARGS ?=
+
+.PHONY: help setup train train-quick convert test lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[train,device,dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) ## create .venv and install digitcam with all extras
+
+train: $(STAMP) ## train the CNN on MNIST into build/train (TRAIN_ARGS=--quick for a short run)
+	$(PY) -m train --out build/train $(TRAIN_ARGS)
+
+train-quick: $(STAMP) ## a few-minute training run into build/train
+	$(PY) -m train --out build/train --quick $(TRAIN_ARGS)
+
+convert: $(STAMP) ## quantize build/train/model.keras to int8, verify, install into models/
+	$(PY) -m convert --model build/train/model.keras --out models/digitcam.tflite $(CONVERT_ARGS)
+
+test: $(STAMP) ## run the test suite
+	$(PY) -m pytest -q
+
+lint: $(STAMP) ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## remove build outputs (keeps .venv and models/)
+	rm -rf build .pytest_cache

@@ -1,0 +1,83 @@
+"""digitcam-convert: quantize the trained model to int8 TFLite, verify it, install it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Quantize a trained Keras model to a full-integer TFLite file (uint8 raw-pixel input, int8
+ops, int8 probabilities out), calibrated on training images. Both models are scored on the
+whole MNIST test set; the int8 model is installed (OUT and OUT.json beside it, written
+atomically) only when it loses at most --max-drop points of accuracy. Otherwise it is left
+in build/convert/ for inspection and the exit code is 1."""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="digitcam-convert",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model", type=Path, default=Path("build/train/model.keras"), help="trained Keras model"
+    )
+    parser.add_argument("--data", help="MNIST directory of IDX files, or an mnist.npz")
+    parser.add_argument(
+        "--out", type=Path, default=Path("models/digitcam.tflite"), help="where to install"
+    )
+    parser.add_argument(
+        "--max-drop",
+        type=float,
+        default=0.3,
+        help="largest accepted int8 accuracy loss, in percentage points (default 0.3)",
+    )
+    parser.add_argument(
+        "--calibration", type=int, default=1000, help="training images for calibration"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for the calibration sample")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.model.exists():
+        print(
+            f"digitcam-convert: {args.model}: no trained model (run 'make train')", file=sys.stderr
+        )
+        return 2
+    from convert.run import convert
+    from train.data import DataError, load_mnist
+
+    try:
+        data = load_mnist(args.data)
+    except DataError as exc:
+        print(f"digitcam-convert: {exc}", file=sys.stderr)
+        return 2
+    outcome = convert(
+        args.model,
+        data,
+        args.out,
+        max_drop_points=args.max_drop,
+        calibration_count=args.calibration,
+        seed=args.seed,
+    )
+    meta = outcome.metadata
+    figures = (
+        f"float {100 * meta.float_accuracy:.2f}%, int8 {100 * meta.int8_accuracy:.2f}% "
+        f"on {meta.test_images} MNIST test images, {meta.size_bytes / 1024:.1f} KiB"
+    )
+    if not outcome.installed:
+        print(
+            f"digitcam-convert: int8 loses more than {args.max_drop} points ({figures}); "
+            f"not installed, left in {outcome.staged_path}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{figures} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

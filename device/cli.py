@@ -1,0 +1,45 @@
+"""digitcam: the Pi runtime's command line; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> module with add_arguments(parser) and run(args) -> exit code
+COMMANDS = {
+    "predict": "device.predict",
+}
+DEFAULT_MODEL_HELP = "the .tflite model (its .json metadata must sit beside it)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digitcam",
+        description="Read handwritten digits from photos or a Raspberry Pi camera.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = commands.add_parser(
+            name,
+            help=module.__doc__.splitlines()[0],
+            description=getattr(module, "DESCRIPTION", module.__doc__),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("digitcam: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

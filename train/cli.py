@@ -1,0 +1,68 @@
+"""digitcam-train: learn MNIST and write the Keras model with its report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+DESCRIPTION = """\
+Train the digitcam CNN on MNIST. Reads the four IDX .gz files from a directory, or an
+mnist.npz (--data, else $MNIST_DIR, else the Keras download, which needs internet).
+Writes OUT/model.keras (the best epoch by validation loss), history.csv/json, history.png,
+confusion.png and report.md/json. Interrupted? Run again with --resume."""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="digitcam-train",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", help="MNIST directory of IDX files, or an mnist.npz")
+    parser.add_argument("--out", type=Path, default=Path("build/train"), help="output directory")
+    parser.add_argument(
+        "--profile",
+        choices=("default", "quick"),
+        default="default",
+        help="default makes the shipped model; quick takes a few minutes on 2 cores",
+    )
+    parser.add_argument("--quick", action="store_const", const="quick", dest="profile")
+    parser.add_argument("--epochs", type=int, help="override the profile's epoch count")
+    parser.add_argument("--architecture", choices=("small", "base"), help="override the CNN")
+    parser.add_argument("--limit", type=int, help="use only the first N training images")
+    parser.add_argument("--seed", type=int, default=0, help="seed for split, shuffling, init")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from train.data import DataError, load_mnist  # after --help: TensorFlow is slow to import
+
+    try:
+        data = load_mnist(args.data)
+    except DataError as exc:
+        print(f"digitcam-train: {exc}", file=sys.stderr)
+        return 2
+    from train.evaluate import evaluate_and_report
+    from train.fit import PROFILES, train
+
+    profile = PROFILES[args.profile]
+    overrides = {"epochs": args.epochs, "architecture": args.architecture}
+    profile = replace(profile, **{k: v for k, v in overrides.items() if v is not None})
+    if args.limit:
+        data = replace(data, x_train=data.x_train[: args.limit], y_train=data.y_train[: args.limit])
+    run = train(data, args.out, profile, resume=args.resume, seed=args.seed)
+    summary = evaluate_and_report(run, data, args.out, profile)
+    print(
+        f"test accuracy {100 * summary['test_accuracy']:.2f}% "
+        f"({summary['parameters']:,} parameters, {summary['seconds'] / 60:.1f} min) "
+        f"-> {args.out / 'model.keras'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
