@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+EXTRAS ?= train,device,dev
+comma := ,
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 # The offline MNIST copy beside this checkout, when there is one; else the Keras download.
 MNIST_DIR ?= $(wildcard $(CURDIR)/../shared/data/mnist)
 export MNIST_DIR
@@ -19,10 +21,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[train,device,dev]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP) ## create .venv and install digitcam with all extras
+setup: $(STAMP) ## create .venv and install digitcam (EXTRAS=train-gpu,device,dev for a GPU)
 
 train: $(STAMP) ## train the CNN on MNIST into build/train (TRAIN_ARGS=--quick for a short run)
 	$(PY) -m train --out build/train $(TRAIN_ARGS)

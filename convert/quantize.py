@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterator
 
 import keras
@@ -28,7 +30,9 @@ def quantize_int8(model: keras.Model, calibration: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.uint8
     converter.inference_output_type = tf.int8
-    return converter.convert()
+    # Keras 3's export prints the whole serving signature to stdout; keep the CLI's output readable.
+    with contextlib.redirect_stdout(io.StringIO()):
+        return converter.convert()
 
 
 def float_predictions(model: keras.Model, images: np.ndarray) -> np.ndarray:

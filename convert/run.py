@@ -46,7 +46,10 @@ def code_version() -> str:
 
 def int8_predictions(model: DigitModel, images: np.ndarray) -> np.ndarray:
     return np.array(
-        [model.scores(image).argmax() for image in tqdm(images, desc="int8 test", leave=False)]
+        [
+            model.scores(image).argmax()
+            for image in tqdm(images, desc="int8 test", leave=False, disable=None)
+        ]
     )
 
 

@@ -88,6 +88,7 @@ def train(
     resume: bool = False,
     seed: int = 0,
     validation_fraction: float = 0.05,
+    extra_callbacks: tuple[keras.callbacks.Callback, ...] = (),
 ) -> TrainRun:
     """Fits a model on data.x_train; the best epoch by validation loss is kept as model.keras."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,6 +133,7 @@ def train(
             initial_value_threshold=min(previous) if previous else None,
         ),
         keras.callbacks.CSVLogger(str(history_csv), append=resume),
+        *extra_callbacks,
     ]
     started = time.perf_counter()
     model.fit(

@@ -1,0 +1,45 @@
+"""Shared fixtures: real MNIST from MNIST_DIR (required under CI), synthetic digits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_MODEL = REPO / "models" / "digitcam.tflite"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    location = os.environ.get("MNIST_DIR")
+    if location and Path(location).exists():
+        return Path(location)
+    message = f"real MNIST needed: set MNIST_DIR (now {location!r})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir):
+    from train.data import load_mnist
+
+    return load_mnist(mnist_dir)
+
+
+def font_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-like 28x28 white-on-black digits drawn with Pillow's font, randomly placed."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count).astype(np.uint8)
+    images = np.zeros((count, 28, 28), np.uint8)
+    for i, label in enumerate(labels):
+        font = ImageFont.load_default(size=int(rng.integers(16, 23)))
+        canvas = Image.new("L", (28, 28))
+        offset = (int(rng.integers(6, 12)), int(rng.integers(0, 5)))
+        ImageDraw.Draw(canvas).text(offset, str(label), fill=255, font=font)
+        images[i] = np.asarray(canvas)
+    return images, labels

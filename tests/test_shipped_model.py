@@ -1,0 +1,40 @@
+"""The model in models/: its int8 accuracy on the MNIST test set is what the README states."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from device.contract import load_metadata
+from device.interpreter import DigitModel
+from tests.conftest import REPO, SHIPPED_MODEL
+
+README_FIGURE = re.compile(r"int8 accuracy on the MNIST test set: \*\*([0-9.]+)%\*\*")
+
+
+def readme_int8_accuracy() -> float:
+    match = README_FIGURE.search((REPO / "README.md").read_text())
+    assert match, "README.md must state the shipped model's int8 accuracy"
+    return float(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def shipped_predictions(mnist) -> np.ndarray:
+    model = DigitModel(SHIPPED_MODEL)
+    return np.array([model.scores(image).argmax() for image in mnist.x_test])
+
+
+def test_shipped_int8_accuracy_is_at_least_the_readme_figure(shipped_predictions, mnist):
+    accuracy = 100 * np.mean(shipped_predictions == mnist.y_test)
+    assert accuracy >= readme_int8_accuracy() - 0.05
+
+
+def test_shipped_metadata_matches_the_file(shipped_predictions, mnist):
+    meta = load_metadata(SHIPPED_MODEL)
+    assert meta.int8_accuracy == pytest.approx(np.mean(shipped_predictions == mnist.y_test))
+    assert meta.test_images == len(mnist.y_test) == 10000
+    assert meta.size_bytes == SHIPPED_MODEL.stat().st_size <= 150 * 1000
+    assert 100 * (meta.float_accuracy - meta.int8_accuracy) <= 0.1
+    assert meta.training["train_images"] + meta.training["validation_images"] == 22699

@@ -1,0 +1,126 @@
+"""End to end on small synthetic data: train -> report -> int8 convert -> LiteRT -> metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from convert.cli import main as convert_main
+from convert.install import write_atomic
+from convert.quantize import float_predictions
+from convert.run import convert
+from device.contract import load_metadata, metadata_path, sha256_of
+from device.interpreter import DigitModel
+from tests.conftest import font_digits
+from train.data import Mnist
+from train.evaluate import evaluate_and_report
+from train.fit import Profile, read_history, train
+
+PROFILE = Profile("test", epochs=2, architecture="small", batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Mnist:
+    x_train, y_train = font_digits(480, seed=0)
+    x_test, y_test = font_digits(200, seed=1)
+    return Mnist(x_train, y_train, x_test, y_test, source="synthetic font digits")
+
+
+@pytest.fixture(scope="module")
+def trained(synthetic, tmp_path_factory):
+    out = tmp_path_factory.mktemp("train")
+    run = train(synthetic, out, PROFILE, seed=0)
+    summary = evaluate_and_report(run, synthetic, out, PROFILE)
+    return out, run, summary
+
+
+def test_training_writes_model_history_plots_and_report(trained, synthetic):
+    out, run, summary = trained
+    for name in ("model.keras", "history.csv", "history.json", "history.png", "confusion.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert len(run.history["loss"]) == 2
+    assert run.train_images + run.validation_images == len(synthetic.x_train)
+    report = json.loads((out / "report.json").read_text())
+    assert report["test_images"] == 200 and len(report["per_class_accuracy"]) == 10
+    assert np.array(report["confusion"]).sum() == 200
+    assert f"{100 * summary['test_accuracy']:.2f}%" in (out / "report.md").read_text()
+
+
+def test_convert_installs_an_int8_model_that_agrees_with_float(trained, synthetic, tmp_path):
+    out, run, _ = trained
+    target = tmp_path / "models" / "digitcam.tflite"
+    outcome = convert(
+        out / "model.keras", synthetic, target, max_drop_points=100, stage_dir=tmp_path / "stage"
+    )
+    assert outcome.installed and target.exists()
+    meta = load_metadata(target)  # checks the sha256 against the file
+    assert meta.sha256 == sha256_of(target) and meta.size_bytes == target.stat().st_size
+    assert meta.input_shape == [1, 28, 28, 1] and meta.input_dtype == "uint8"
+    assert meta.input_quantization.scale == pytest.approx(1.0, abs=0.01)
+    assert meta.input_quantization.zero_point == 0 and meta.output_dtype == "int8"
+    assert meta.training["train_images"] == run.train_images
+    model = DigitModel(target)
+    assert model.labels == [str(d) for d in range(10)]
+    int8 = np.array([model.scores(image).argmax() for image in synthetic.x_test])
+    floats = float_predictions(keras.models.load_model(out / "model.keras"), synthetic.x_test)
+    assert np.mean(int8 == floats) >= 0.9
+    assert meta.int8_accuracy == pytest.approx(np.mean(int8 == synthetic.y_test))
+    assert meta.float_accuracy == pytest.approx(np.mean(floats == synthetic.y_test))
+    assert (target.parent / "report.md").exists()
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_convert_refuses_to_install_a_model_that_lost_accuracy(trained, synthetic, tmp_path):
+    out, _, _ = trained
+    target = tmp_path / "models" / "digitcam.tflite"
+    impossible = -100.5  # int8 would have to gain more than 100 points
+    outcome = convert(
+        out / "model.keras",
+        synthetic,
+        target,
+        max_drop_points=impossible,
+        stage_dir=tmp_path / "st",
+    )
+    assert not outcome.installed
+    assert not target.exists() and not metadata_path(target).exists()
+    assert load_metadata(outcome.staged_path).int8_accuracy == outcome.metadata.int8_accuracy
+
+
+class InterruptAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_training_resumes_where_it_stopped(synthetic, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        train(synthetic, tmp_path, PROFILE, extra_callbacks=(InterruptAfterFirstEpoch(),))
+    assert len(read_history(tmp_path / "history.csv")["loss"]) == 1
+    run = train(synthetic, tmp_path, PROFILE, resume=True)
+    history = read_history(tmp_path / "history.csv")
+    assert history["epoch"] == [0.0, 1.0]  # epoch 0 from the first run, epoch 1 resumed
+    assert len(run.history["loss"]) == 2
+
+
+def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "digitcam.tflite"
+    target.write_bytes(b"old model")
+
+    def fail(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new model")
+    assert target.read_bytes() == b"old model"
+    assert [p.name for p in tmp_path.iterdir()] == ["digitcam.tflite"]
+
+
+def test_convert_command_without_a_trained_model(tmp_path, capsys):
+    assert convert_main(["--model", str(tmp_path / "none.keras")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none.keras: no trained model" in err
