@@ -1,0 +1,79 @@
+"""One grey frame to one reading: the single code path behind `predict` and the camera."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from device.components import describe, pick_digit
+from device.contract import IMAGE_SIZE
+from device.normalise import ink_levels, to_mnist
+from device.runs import label_runs, region_mask
+from device.threshold import ink_contrast, ink_mask, reduce_frame
+
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+Box = tuple[int, int, int, int]  # x, y, w, h in the frame's pixels
+
+
+class Scorer(Protocol):
+    def scores(self, digit: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Reading:
+    digit: int | None  # None: no digit (nothing plausible found, or not confident enough)
+    confidence: float | None  # the model's probability for its best class; None if not asked
+    box: Box | None  # the region the model was shown
+    model_input: np.ndarray | None  # the 28x28 uint8 the model saw
+    reason: str  # "read", "no plausible digit" or "low confidence"
+
+
+@dataclass(frozen=True)
+class Located:
+    box: Box
+    model_input: np.ndarray
+
+
+def locate_digit(grey: np.ndarray) -> Located | None:
+    """Finds the digit in a grey frame and normalises it to the model's 28x28 input."""
+    if grey.shape == (IMAGE_SIZE, IMAGE_SIZE):
+        return _locate_in_mnist_like(grey)
+    small, factor = reduce_frame(grey)
+    contrast = ink_contrast(small)
+    runs = label_runs(ink_mask(contrast))
+    digit = pick_digit(describe(runs, contrast), contrast.shape)
+    if digit is None:
+        return None
+    x, y, w, h = digit.box
+    levels = ink_levels(contrast[y : y + h, x : x + w], region_mask(runs, digit.labels, digit.box))
+    box = (x * factor, y * factor, w * factor, h * factor)
+    return Located(box=box, model_input=to_mnist(levels))
+
+
+def _locate_in_mnist_like(grey: np.ndarray) -> Located | None:
+    """A 28x28 frame is taken as already normalised (MNIST-style): the model sees it as it is,
+    only turned white-on-black and its paper level taken to 0, if need be."""
+    contrast = ink_contrast(grey)
+    runs = label_runs(ink_mask(contrast))
+    digit = pick_digit(describe(runs, contrast), contrast.shape)
+    if digit is None:
+        return None
+    return Located(box=digit.box, model_input=np.round(contrast * 255.0).astype(np.uint8))
+
+
+def read_digit(grey: np.ndarray, model: Scorer, min_confidence: float) -> Reading:
+    """Locates, normalises and classifies the digit in a 2-D uint8 grey frame."""
+    if grey.ndim != 2 or grey.dtype != np.uint8:
+        raise ValueError(f"expected a 2-D uint8 grey frame, got {grey.ndim}-D {grey.dtype}")
+    located = locate_digit(grey)
+    if located is None:
+        return Reading(None, None, None, None, "no plausible digit")
+    scores = model.scores(located.model_input)
+    best = int(np.argmax(scores))
+    confidence = float(scores[best])
+    if confidence < min_confidence:
+        return Reading(None, confidence, located.box, located.model_input, "low confidence")
+    return Reading(best, confidence, located.box, located.model_input, "read")

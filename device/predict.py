@@ -1,0 +1,194 @@
+"""Read the handwritten digit in each picture file or folder."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from device.batch import WorkerError, load_model, read_files, save_model_input, worker_count
+from device.cli import DEFAULT_MODEL_HELP
+from device.contract import MetadataError
+from device.inputs import InputError, Inputs, list_inputs
+from device.interpreter import ModelError
+from device.pipeline import DEFAULT_MIN_CONFIDENCE
+from device.sinks import FORMATS, make_sink
+
+MODEL_ENV = "DIGITCAM_MODEL"
+PACKAGED_MODEL = Path(__file__).resolve().parents[1] / "models" / "digitcam.tflite"
+
+DESCRIPTION = f"""\
+Read the handwritten digit in each picture file or folder.
+
+Each picture (any format Pillow reads; EXIF rotation honoured) gives one output row, in the
+order the paths were given, folders sorted by name. A photo of a digit on paper (dark ink on
+light paper) and a white-on-black MNIST-style image both work. In folders, files are taken
+for pictures by extension or content (hidden files and other files are skipped); a file
+named on the command line is always read, and reported if it is not a picture.
+
+Output fields (the same in every format):
+  path        the file
+  digit       0-9, or null for "no digit": nothing digit-like found, or the model's
+              confidence below --min-confidence
+  confidence  the model's probability for its best answer, 0-1 (also given when that
+              answer was too unsure to report: then digit is null); null if no candidate
+  box         [x, y, w, h] of the region read, in the upright picture's pixels; or null
+  error       why the file could not be read (empty, truncated, not a picture, too large),
+              or null
+--format jsonl writes one JSON object per file; csv has a header row and box as "x y w h";
+table (the default on a terminal, jsonl otherwise) is for people.
+
+Exit status: 0 every file was read (with or without a digit), 1 some file could not be
+read (see its error), 2 wrong usage or an unusable model.
+
+The model is --model, else ${MODEL_ENV}, else {PACKAGED_MODEL.parent.name}/{PACKAGED_MODEL.name}
+beside the device package.
+"""
+
+
+def default_model_path() -> Path:
+    return Path(os.environ.get(MODEL_ENV) or PACKAGED_MODEL)
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="pictures or folders")
+    parser.add_argument(
+        "-r", "--recursive", action="store_true", help="also read the folders inside folders"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: table on a terminal, jsonl when piped or redirected)",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help=f"{DEFAULT_MODEL_HELP} (default: ${MODEL_ENV}, else the shipped one)",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=_confidence,
+        default=DEFAULT_MIN_CONFIDENCE,
+        metavar="X",
+        help="answer 'no digit' below this model confidence, 0-1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="processes, output order unchanged (default: every core for large folders)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="interpreter threads per process (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--save-crops",
+        type=Path,
+        metavar="DIR",
+        help="write each 28x28 model input there as <index>-<name>.png, to debug a misreading",
+    )
+
+
+class _AboveProgressBar:
+    """A text stream whose writes keep clear of the progress bar on the same terminal."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        tqdm.write(text, file=self.stream, end="")
+
+
+def _usage_error(message: str) -> int:
+    print(f"digitcam predict: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    model_path = args.model or default_model_path()
+    try:
+        inputs = list_inputs(args.paths, args.recursive)
+        model = load_model(model_path, args.threads)  # fails here, once, not in each worker
+    except (InputError, ModelError, MetadataError) as exc:
+        return _usage_error(str(exc))
+    if args.save_crops:
+        try:
+            args.save_crops.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _usage_error(f"{args.save_crops}: cannot create ({exc.strerror})")
+    _note_skipped(inputs)
+    fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    show_progress = sys.stderr.isatty()
+    stdout = _AboveProgressBar(sys.stdout) if show_progress and sys.stdout.isatty() else sys.stdout
+    sink = make_sink(fmt, stdout)
+    workers = worker_count(args.workers, len(inputs.files))
+    results = read_files(
+        inputs.files,
+        model_path,
+        args.min_confidence,
+        workers=workers,
+        threads=args.threads,
+        model=model if workers == 1 else None,
+    )
+    failed = 0
+    bar = tqdm(results, total=len(inputs.files), unit="file", disable=not show_progress)
+    try:
+        for index, result in enumerate(bar):
+            sink.write(result)
+            failed += result.error is not None
+            if args.save_crops:
+                save_model_input(result, index, args.save_crops)
+        sys.stdout.flush()
+    except WorkerError as exc:
+        return _usage_error(str(exc))
+    except BrokenPipeError:  # `digitcam predict dir | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    finally:
+        bar.close()
+    if failed:
+        print(
+            f"digitcam predict: {failed} of {len(inputs.files)} file(s) could not be read",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
+def _note_skipped(inputs: Inputs) -> None:
+    """Tells stderr what was passed over, so an empty or short output is not a mystery."""
+    if inputs.skipped_directories:
+        print(
+            f"digitcam predict: {inputs.skipped_directories} folder(s) inside the given ones "
+            "not read (use --recursive)",
+            file=sys.stderr,
+        )
+    if not inputs.files:
+        print("digitcam predict: no pictures found", file=sys.stderr)

@@ -1,0 +1,129 @@
+"""device.runs and device.components: labelling, shape rules and picking the digit."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from device.components import describe, group_glyphs, pick_digit, rejection, union_box
+from device.runs import label_runs, region_mask
+
+FRAME = (240, 320)
+
+
+def flood_fill_labels(mask: np.ndarray) -> np.ndarray:
+    """Reference 8-connected labelling, one pixel at a time."""
+    labels = np.full(mask.shape, -1)
+    count = 0
+    for start in zip(*np.nonzero(mask), strict=True):
+        if labels[start] >= 0:
+            continue
+        labels[start] = count
+        queue = deque([start])
+        while queue:
+            y, x = queue.popleft()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    ny, nx = y + dy, x + dx
+                    inside = 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1]
+                    if inside and mask[ny, nx] and labels[ny, nx] < 0:
+                        labels[ny, nx] = count
+                        queue.append((ny, nx))
+        count += 1
+    return labels
+
+
+def run_labels(mask: np.ndarray) -> np.ndarray:
+    runs = label_runs(mask)
+    labels = np.full(mask.shape, -1)
+    for row, start, end, label in zip(runs.row, runs.start, runs.end, runs.label, strict=True):
+        labels[row, start:end] = label
+    return labels
+
+
+def test_run_labelling_matches_a_flood_fill_on_random_masks():
+    rng = np.random.default_rng(0)
+    for density in (0.2, 0.4, 0.55, 0.7):
+        mask = rng.random((37, 53)) < density
+        ours, reference = run_labels(mask), flood_fill_labels(mask)
+        assert (ours >= 0).sum() == mask.sum()
+        # the same partition: a one-to-one map between the two labellings
+        pairs = set(zip(ours[mask], reference[mask], strict=True))
+        assert len(pairs) == len(set(ours[mask])) == len(set(reference[mask]))
+
+
+def test_diagonal_neighbours_are_connected_and_an_empty_mask_has_no_components():
+    mask = np.eye(6, dtype=bool)
+    assert len(set(label_runs(mask).label)) == 1
+    assert describe(label_runs(np.zeros((5, 5), bool)), np.zeros((5, 5), np.float32)) == []
+
+
+def components_of(draw_on) -> list:
+    canvas = Image.new("L", (FRAME[1], FRAME[0]), 0)
+    draw_on(ImageDraw.Draw(canvas))
+    mask = np.asarray(canvas) > 127
+    return describe(label_runs(mask), mask.astype(np.float32) * 0.8)
+
+
+def test_describe_measures_box_area_centre_and_shape():
+    (bar,) = components_of(lambda d: d.rectangle([100, 50, 109, 149], fill=255))
+    assert bar.box == (100, 50, 10, 100) and bar.area == 1000
+    assert bar.centre == (104.5, 99.5)
+    assert bar.tilt_deg == 0 and 9 < bar.elongation < 11
+    assert abs(bar.ink - 800) < 1e-3 and bar.fill == 1.0
+
+
+def test_shape_rules_reject_lines_dots_specks_and_the_frame_edge():
+    def rejected(draw_on) -> str | None:
+        (component,) = components_of(draw_on)
+        return rejection(component, FRAME)
+
+    assert rejected(lambda d: d.line([(60, 120), (260, 100)], fill=255, width=4)) == "a line"
+    assert rejected(lambda d: d.ellipse([150, 110, 175, 135], fill=255)) == "a blob"
+    assert rejected(lambda d: d.ellipse([150, 110, 156, 116], fill=255)) == "too small"
+    assert rejected(lambda d: d.rectangle([0, 100, 60, 104], fill=255)) == "cut by the frame edge"
+    # a 1 is a line too, but standing up
+    assert rejected(lambda d: d.line([(160, 60), (150, 170)], fill=255, width=6)) is None
+    assert rejected(lambda d: d.ellipse([130, 70, 190, 170], outline=255, width=6)) is None
+
+
+def test_a_digit_in_two_strokes_is_one_glyph():
+    def five(d):
+        d.line([(150, 80), (150, 120), (180, 125), (185, 150), (170, 165), (145, 160)], 255, 6)
+        d.line([(156, 78), (190, 78)], fill=255, width=6)  # the bar, lifted off the paper
+
+    components = components_of(five)
+    assert len(components) == 2
+    (glyph,) = group_glyphs(components, FRAME)
+    assert sorted(glyph.labels) == [c.labels[0] for c in components]
+    assert glyph.box == union_box(components[0].box, components[1].box)
+    assert glyph.area == components[0].area + components[1].area
+    assert pick_digit(components, FRAME) == glyph
+
+
+def test_the_digit_is_the_plausible_glyph_not_the_stray_marks_around_it():
+    def page(d):
+        d.ellipse([140, 70, 190, 170], outline=255, width=6)  # the digit: a 0
+        d.line([(20, 220), (300, 215)], fill=255, width=3)  # a long stray line
+        d.ellipse([40, 40, 44, 44], fill=255)  # a dot
+        d.rectangle([0, 0, 319, 3], fill=255)  # the edge of the desk
+
+    digit = pick_digit(components_of(page), FRAME)
+    assert digit is not None and digit.box == (140, 70, 51, 101)
+
+
+def test_nothing_plausible_gives_no_digit():
+    assert pick_digit(components_of(lambda d: d.ellipse([40, 40, 44, 44], fill=255)), FRAME) is None
+    assert pick_digit([], FRAME) is None
+
+
+def test_region_mask_paints_only_the_chosen_components():
+    mask = np.zeros((10, 12), bool)
+    mask[1:4, 1:4] = True
+    mask[6:9, 7:11] = True
+    runs = label_runs(mask)
+    first = int(runs.label[0])
+    assert region_mask(runs, (first,), (0, 0, 12, 10)).sum() == 9
+    assert np.array_equal(region_mask(runs, tuple(set(runs.label)), (0, 0, 12, 10)), mask)
