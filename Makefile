@@ -10,10 +10,14 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-
 # The offline MNIST copy beside this checkout, when there is one; else the Keras download.
 MNIST_DIR ?= $(wildcard $(CURDIR)/../shared/data/mnist)
 export MNIST_DIR
+# make deploy: the Pi as for ssh (user@host or a ~/.ssh/config alias), its directory, SERVICE=1
+PI ?=
+PI_DIR ?= digitcam
+SERVICE ?=
 TRAIN_ARGS ?=
 CONVERT_ARGS ?=
 
-.PHONY: help setup train train-quick convert test lint format clean
+.PHONY: help setup train train-quick convert deploy test lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +38,10 @@ train-quick: $(STAMP) ## a few-minute training run into build/train
 
 convert: $(STAMP) ## quantize build/train/model.keras to int8, verify, install into models/
 	$(PY) -m convert --model build/train/model.keras --out models/digitcam.tflite $(CONVERT_ARGS)
+
+deploy: $(STAMP) ## send runtime + model to a Pi, install, self-check: PI=user@host [SERVICE=1]
+	@test -n "$(PI)" || { echo "usage: make deploy PI=user@host [SERVICE=1] [PI_DIR=digitcam]" >&2; exit 2; }
+	$(PY) -m device deploy '$(PI)' --dir '$(PI_DIR)' $(if $(filter 1 yes true,$(SERVICE)),--service)
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q

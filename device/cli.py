@@ -9,6 +9,9 @@ import sys
 # name -> module with add_arguments(parser) and run(args) -> exit code
 COMMANDS = {
     "predict": "device.predict",
+    "watch": "device.watch",
+    "doctor": "device.doctor",
+    "deploy": "device.deploy",
 }
 DEFAULT_MODEL_HELP = "the .tflite model (its .json metadata must sit beside it)"
 

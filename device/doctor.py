@@ -1,0 +1,273 @@
+"""Check that this machine can run digitcam: Python, numpy, interpreter, model, camera."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from device.cli import DEFAULT_MODEL_HELP
+
+DESCRIPTION = """\
+Checks that this machine can run digitcam and says what to do about each problem, one line
+each: Python and numpy versions, which TFLite interpreter is used, whether the model matches
+its metadata and reads a built-in handwritten 7, and whether a camera is there.
+Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed."""
+
+DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+MIN_PYTHON = (3, 10)
+OK, INFO, WARN, FAIL = "ok", "info", "warn", "FAIL"
+BACKEND_DISTRIBUTIONS = {
+    "ai_edge_litert": ("ai-edge-litert",),
+    "tflite_runtime": ("tflite-runtime",),
+    "tensorflow.lite": ("tensorflow", "tensorflow-cpu", "tensorflow-aarch64"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: str  # OK, INFO, WARN or FAIL
+    topic: str
+    message: str  # for WARN and FAIL: what is wrong, then what to do
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--model", type=Path, help=f"{DEFAULT_MODEL_HELP} (default: the one predict uses)"
+    )
+
+
+def run(args) -> int:
+    from device.predict import default_model_path  # the model predict reads
+
+    findings = run_checks(args.model or default_model_path())
+    print(format_report(findings))
+    return 1 if any(f.status == FAIL for f in findings) else 0
+
+
+def run_checks(model_path: Path) -> list[Finding]:
+    findings = [check_python(), check_numpy()]
+    if findings[-1].status == FAIL:
+        return findings  # everything below needs numpy
+    findings.append(check_interpreter())
+    findings.extend(check_model(Path(model_path)))
+    findings.append(check_camera())
+    return findings
+
+
+def format_report(findings: list[Finding]) -> str:
+    lines = [f"digitcam doctor on {platform.node()} ({machine_description()})"]
+    lines += [f"  {f.status:<5} {f.topic}: {f.message}" for f in findings]
+    failed = sum(f.status == FAIL for f in findings)
+    warned = sum(f.status == WARN for f in findings)
+    if failed or warned:
+        lines.append(f"{failed} failed, {warned} warning(s): each line above says what to do")
+    else:
+        lines.append("all checks passed")
+    return "\n".join(lines)
+
+
+def machine_description() -> str:
+    return raspberry_pi_model() or f"{platform.system()} {platform.machine()}"
+
+
+def raspberry_pi_model() -> str | None:
+    """'Raspberry Pi 5 Model B Rev 1.0' on a Pi, None elsewhere."""
+    try:
+        model = DEVICE_TREE_MODEL.read_text(errors="replace").strip("\x00\n ")
+    except OSError:
+        return None
+    return model if model.startswith("Raspberry Pi") else None
+
+
+def check_python(version_info: tuple[int, ...] = tuple(sys.version_info)) -> Finding:
+    version = ".".join(str(part) for part in version_info[:3])
+    if tuple(version_info[:2]) < MIN_PYTHON:
+        return Finding(
+            FAIL,
+            "python",
+            f"Python {version} is too old (digitcam needs 3.10+): use Raspberry Pi OS "
+            "Bookworm or later (Python 3.11+)",
+        )
+    return Finding(OK, "python", f"{version} at {sys.executable}")
+
+
+def check_numpy() -> Finding:
+    try:
+        import numpy
+    except ImportError as exc:
+        return Finding(
+            FAIL, "numpy", f"cannot import numpy ({exc}): pip install 'digitcam[device]'"
+        )
+    return Finding(OK, "numpy", f"{numpy.__version__} at {Path(numpy.__file__).parent}")
+
+
+def check_interpreter() -> Finding:
+    """Which interpreter device.interpreter will use, and advice about a stale tflite-runtime."""
+    import numpy
+
+    from device.interpreter import ModelError, find_backend
+
+    numpy_2 = int(numpy.__version__.split(".")[0]) >= 2
+    tflite_runtime_here = importlib.util.find_spec("tflite_runtime") is not None
+    stale = (
+        f"tflite-runtime is installed but crashes under numpy {numpy.__version__} "
+        "(its last release, 2.14, needs numpy<2)"
+    )
+    try:
+        backend = find_backend()
+    except ModelError as exc:
+        if tflite_runtime_here and numpy_2:
+            return Finding(
+                FAIL,
+                "interpreter",
+                f"{stale}: pip install ai-edge-litert (or pip install 'numpy<2' on Python <= 3.11)",
+            )
+        return Finding(FAIL, "interpreter", str(exc))
+    if tflite_runtime_here and numpy_2:
+        return Finding(
+            WARN,
+            "interpreter",
+            f"using {backend.name}; {stale}: pip uninstall tflite-runtime to silence this",
+        )
+    return Finding(OK, "interpreter", f"{backend.name} {distribution_version(backend.name)}")
+
+
+def distribution_version(backend_name: str) -> str:
+    """The installed version of the package that provides a backend, or '' if pip can't tell."""
+    from importlib import metadata
+
+    for distribution in BACKEND_DISTRIBUTIONS.get(backend_name, ()):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return ""
+
+
+def check_model(model_path: Path) -> list[Finding]:
+    """The model matches its metadata, loads, and reads the built-in 7 as 7."""
+    from device.builtin_digit import LABEL, builtin_digit
+    from device.contract import MetadataError, load_metadata, metadata_path
+    from device.interpreter import DigitModel, ModelError
+
+    if not model_path.is_file():
+        return [
+            Finding(
+                FAIL,
+                "model",
+                f"{model_path} not found: run 'make train convert' on the workstation, then "
+                "'make deploy PI=user@host' (or pass --model)",
+            )
+        ]
+    if not metadata_path(model_path).is_file():
+        return [
+            Finding(
+                FAIL,
+                "model",
+                f"{metadata_path(model_path)} (its metadata) is missing: copy it from the same "
+                "'make convert' run as the model ('make deploy' sends both)",
+            )
+        ]
+    try:
+        meta = load_metadata(model_path)
+    except MetadataError as exc:
+        return [
+            Finding(
+                FAIL,
+                "model",
+                f"{exc}: use the .tflite and .json written by one 'make convert' run "
+                "('make deploy' sends both)",
+            )
+        ]
+    found = [
+        Finding(
+            OK,
+            "model",
+            f"{model_path} matches its metadata ({meta.size_bytes:,} bytes, "
+            f"int8 test accuracy {100 * meta.int8_accuracy:.2f}%)",
+        )
+    ]
+    try:
+        model = DigitModel(model_path)
+        started = time.perf_counter()
+        scores = model.scores(builtin_digit())
+        elapsed_ms = 1000 * (time.perf_counter() - started)
+    except (ModelError, MetadataError, ValueError) as exc:
+        return [*found, Finding(FAIL, "self-test", f"{exc}: re-run 'make convert'")]
+    answer = model.labels[int(scores.argmax())]
+    if answer != str(LABEL):
+        return [
+            *found,
+            Finding(
+                FAIL,
+                "self-test",
+                f"the model read the built-in {LABEL} as {answer}: retrain and convert it "
+                "('make train convert'), then deploy again",
+            ),
+        ]
+    confidence = float(scores.max())
+    detail = f"read the built-in {LABEL} as {answer} (confidence {confidence:.2f})"
+    return [*found, Finding(OK, "self-test", f"{detail} in {elapsed_ms:.1f} ms")]
+
+
+def check_camera() -> Finding:
+    """Whether picamera2 imports and sees a camera; advice only matters on a Raspberry Pi."""
+    on_pi = raspberry_pi_model() is not None
+    try:
+        picamera2 = importlib.import_module("picamera2")
+    except ImportError:
+        if not on_pi:
+            return Finding(
+                INFO,
+                "camera",
+                "none here (picamera2 not installed, not a Raspberry Pi): 'digitcam predict' "
+                "on photos works, 'digitcam watch --source picamera' needs a Pi",
+            )
+        return Finding(WARN, "camera", f"picamera2 not importable: {picamera2_advice()}")
+    except Exception as exc:  # a picamera2 built for another numpy fails with ValueError etc.
+        first_line = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return Finding(
+            WARN,
+            "camera",
+            f"picamera2 fails to import ({first_line}): this environment's numpy is not "
+            "the python3-numpy picamera2 was built for; deploy again ('make deploy' keeps "
+            "Debian's numpy in the venv)",
+        )
+    try:
+        cameras = picamera2.Picamera2.global_camera_info()
+    except Exception as exc:
+        return Finding(WARN, "camera", f"picamera2 cannot list cameras ({exc})".splitlines()[0])
+    if not cameras:
+        return Finding(
+            WARN,
+            "camera",
+            "picamera2 found no camera: check the ribbon cable, then 'rpicam-hello --list-cameras'",
+        )
+    names = ", ".join(str(camera.get("Model", "unknown")) for camera in cameras)
+    return Finding(OK, "camera", f"{len(cameras)} found ({names})")
+
+
+def picamera2_advice() -> str:
+    if in_venv_without_system_packages():
+        return (
+            f"this environment ({sys.prefix}) hides the system packages: recreate it with "
+            "'python3 -m venv --system-site-packages' ('make deploy' does), after "
+            "'sudo apt install python3-picamera2'"
+        )
+    return "sudo apt install python3-picamera2"
+
+
+def in_venv_without_system_packages() -> bool:
+    config = Path(sys.prefix) / "pyvenv.cfg"
+    if sys.prefix == sys.base_prefix or not config.is_file():
+        return False
+    for line in config.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "include-system-site-packages":
+            return value.strip().lower() != "true"
+    return True
