@@ -140,6 +140,7 @@ def train(
         train_ds,
         validation_data=val_ds,
         epochs=profile.epochs,
+        shuffle=False,  # the dataset shuffles itself, seeded
         callbacks=callbacks,
         verbose=1 if sys.stdout.isatty() else 2,
     )
