@@ -16,8 +16,9 @@ PI_DIR ?= digitcam
 SERVICE ?=
 TRAIN_ARGS ?=
 CONVERT_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help setup train train-quick convert deploy test lint format clean
+.PHONY: help setup train train-quick convert deploy bench test lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +43,9 @@ convert: $(STAMP) ## quantize build/train/model.keras to int8, verify, install i
 deploy: $(STAMP) ## send runtime + model to a Pi, install, self-check: PI=user@host [SERVICE=1]
 	@test -n "$(PI)" || { echo "usage: make deploy PI=user@host [SERVICE=1] [PI_DIR=digitcam]" >&2; exit 2; }
 	$(PY) -m device deploy '$(PI)' --dir '$(PI_DIR)' $(if $(filter 1 yes true,$(SERVICE)),--service)
+
+bench: $(STAMP) ## measure size, accuracy, latency, fps, throughput into build/bench (BENCH_ARGS=--quick)
+	$(PY) -m device bench --out build/bench $(BENCH_ARGS)
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 
 # name -> module with add_arguments(parser) and run(args) -> exit code
 COMMANDS = {
@@ -12,8 +13,35 @@ COMMANDS = {
     "watch": "device.watch",
     "doctor": "device.doctor",
     "deploy": "device.deploy",
+    "bench": "device.bench",
 }
 DEFAULT_MODEL_HELP = "the .tflite model (its .json metadata must sit beside it)"
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
+
+def whole_number(least: int) -> Callable[[str], int]:
+    """argparse type: a whole number of at least `least`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from device.batch import WorkerError, load_model, read_files, save_model_input, worker_count
-from device.cli import DEFAULT_MODEL_HELP
+from device.cli import DEFAULT_MODEL_HELP, fraction, whole_number
 from device.contract import MetadataError
 from device.inputs import InputError, Inputs, list_inputs
 from device.interpreter import ModelError
@@ -53,26 +53,6 @@ def default_model_path() -> Path:
     return Path(os.environ.get(MODEL_ENV) or PACKAGED_MODEL)
 
 
-def _confidence(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="pictures or folders")
     parser.add_argument(
@@ -91,20 +71,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-confidence",
-        type=_confidence,
+        type=fraction,
         default=DEFAULT_MIN_CONFIDENCE,
         metavar="X",
         help="answer 'no digit' below this model confidence, 0-1 (default: %(default)s)",
     )
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=whole_number(1),
         metavar="N",
         help="processes, output order unchanged (default: every core for large folders)",
     )
     parser.add_argument(
         "--threads",
-        type=_positive,
+        type=whole_number(1),
         default=1,
         metavar="N",
         help="interpreter threads per process (default: %(default)s)",

@@ -18,7 +18,7 @@ import numpy as np
 from device.answers import FORMATS, Answer, Reporter
 from device.batch import load_model
 from device.camera import RETRIES
-from device.cli import DEFAULT_MODEL_HELP
+from device.cli import DEFAULT_MODEL_HELP, fraction, whole_number
 from device.contract import MetadataError
 from device.interpreter import ModelError
 from device.pipeline import DEFAULT_MIN_CONFIDENCE, Scorer, read_digit
@@ -72,29 +72,6 @@ The model is --model, else ${MODEL_ENV}, else the shipped one (as for 'digitcam 
 """
 
 
-def _whole(least: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
-        return value
-
-    return parse
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
@@ -105,18 +82,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--loop", action="store_true", help="dir: play the pictures again")
     parser.add_argument(
-        "--seed", type=_whole(0), default=0, metavar="N", help="synthetic: the seed (default 0)"
+        "--seed",
+        type=whole_number(0),
+        default=0,
+        metavar="N",
+        help="synthetic: the seed (default 0)",
     )
     parser.add_argument(
         "--stable",
-        type=_whole(1),
+        type=whole_number(1),
         default=DEFAULT_STABLE_FRAMES,
         metavar="N",
         help="frames in a row an answer must last to be reported; 1 reports at once "
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "--frames", type=_whole(1), metavar="N", help="stop after N frames (default: never)"
+        "--frames", type=whole_number(1), metavar="N", help="stop after N frames (default: never)"
     )
     parser.add_argument(
         "--format",
@@ -133,14 +114,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-confidence",
-        type=_fraction,
+        type=fraction,
         default=DEFAULT_MIN_CONFIDENCE,
         metavar="X",
         help="answer 'no digit' below this model confidence, 0-1 (default: %(default)s)",
     )
     parser.add_argument(
         "--threads",
-        type=_whole(1),
+        type=whole_number(1),
         default=1,
         metavar="N",
         help="interpreter threads (default: %(default)s)",

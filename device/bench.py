@@ -1,0 +1,197 @@
+"""Measure model, interpreter, per-frame pipeline and batch speed; write bench.json and .md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from device import measure
+from device.batch import load_model
+from device.bench_report import markdown
+from device.builtin_digit import builtin_digit
+from device.cli import DEFAULT_MODEL_HELP
+from device.contract import MetadataError
+from device.interpreter import ModelError
+from device.mnist import DataError, load_local
+from device.predict import default_model_path
+from device.soak import soak
+from device.synthetic import font_digit, jpeg_bytes, photo_of_digit
+
+DESCRIPTION = """\
+Measure what a user of digitcam chooses on, on this machine:
+  model        file size, parameters, int8 MNIST test accuracy (when MNIST_DIR or --mnist
+               gives the data), peak memory of a process that loads it
+  interpreter  one 28x28 image: median and p99 latency, 1 thread and all cores
+  pipeline     a 640x480 grey frame -> answer, split by stage, and the fps it implies
+  batch        images/s of `predict` on a folder of generated 640x480 JPEG photos, next to
+               Pillow alone decoding them to full-size grey (the floor no tool can beat) and,
+               when TensorFlow and train/ are installed, the classic tutorial approach (whole
+               picture resized to 28x28, fixed threshold, one Keras predict per image)
+Ratios measured in this one run are the headline; absolute times belong to this machine.
+Writes OUT/bench.json and OUT/bench.md and prints the Markdown table. No TensorFlow needed:
+it runs on the Pi as it is (the tutorial baseline is then left out).
+"""
+
+PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak frames
+    "default": (400, 3, 2000, 2000, 10_000),
+    "quick": (40, 1, 1000, 300, 1000),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help=DEFAULT_MODEL_HELP)
+    parser.add_argument("--out", type=Path, default=Path("build/bench"), help="output directory")
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
+    parser.add_argument("--mnist", type=Path, help="MNIST for the accuracy line (or MNIST_DIR)")
+    parser.add_argument("--photos", type=int, help="photos in the batch folder")
+    parser.add_argument("--repeat", type=int, help="repetitions of each batch measurement")
+    parser.add_argument("--runs", type=int, help="timed runs of the interpreter")
+    parser.add_argument("--frames", type=int, help="timed frames of the pipeline")
+    parser.add_argument("--soak", type=int, help="frames of the watch-path memory soak")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the generated photos")
+
+
+def machine() -> dict:
+    model_name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith(("model name", "Model")):
+                model_name = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model_name,
+        "cores": os.cpu_count(),
+        "arch": platform.machine(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+
+
+def make_photos(folder: Path, count: int, seed: int, mnist) -> list[int]:
+    """JPEG photos of digits on paper (MNIST test digits when available); returns labels."""
+    rng = np.random.default_rng(seed)
+    labels = []
+    for i in range(count):
+        if mnist is not None:
+            pick = int(rng.integers(len(mnist.y_test)))
+            digit, label = mnist.x_test[pick], int(mnist.y_test[pick])
+        else:
+            label = int(rng.integers(10))
+            digit = font_digit(label, rng)
+        (folder / f"{i:05d}.jpg").write_bytes(jpeg_bytes(photo_of_digit(digit, rng), 85))
+        labels.append(label)
+    return labels
+
+
+def grey_frames(paths: list[Path], count: int) -> list[np.ndarray]:
+    frames = []
+    for path in paths[:count]:
+        with Image.open(path) as image:
+            frames.append(np.asarray(image.convert("L")))
+    return frames
+
+
+def accuracy(digits: list, labels: list[int]) -> float:
+    return float(np.mean([d == t for d, t in zip(digits, labels, strict=True)]))
+
+
+def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: Path | None) -> dict:
+    photos, repeat, runs, frames, soak_frames = sizes
+    started = time.perf_counter()
+    mnist = load_local(mnist_path) if mnist_path else None
+    model = load_model(model_path, threads=1)
+    meta = model.metadata
+    cores = os.cpu_count() or 1
+    results: dict = {"machine": machine() | {"interpreter": model.backend.name}}
+    results["model"] = {
+        "file": str(model_path),
+        "bytes": meta.size_bytes,
+        "parameters": meta.parameters,
+        "mnist_int8_accuracy": (
+            measure.mnist_accuracy(model, mnist.x_test, mnist.y_test) if mnist else None
+        ),
+        "peak_rss_kib": measure.peak_rss_after_load(model_path),
+    }
+    digit = builtin_digit()
+    results["interpreter"] = {
+        f"{threads}_threads": asdict(measure.interpreter_latency(model_path, digit, threads, runs))
+        for threads in sorted({1, cores})
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        labels = make_photos(folder, photos, seed, mnist)
+        paths = sorted(folder.glob("*.jpg"))
+        stages = measure.pipeline_stages(model, grey_frames(paths, 16), frames)
+        results["pipeline"] = {name: asdict(spread) for name, spread in stages.items()}
+        results["pipeline"]["fps"] = 1000 / stages["total"].median
+        results["batch"] = measure_batch(paths, labels, model_path, repeat, cores)
+    results["batch"]["photo_source"] = "MNIST test digits" if mnist else "font digits"
+    results["soak"] = asdict(soak(model, frames=soak_frames, seed=seed))
+    results["seconds"] = time.perf_counter() - started
+    return results
+
+
+def measure_batch(paths, labels, model_path: Path, repeat: int, cores: int) -> dict:
+    rates: dict[str, list[float]] = {"pillow_decode": [], "predict_1_worker": []}
+    if cores > 1:
+        rates[f"predict_{cores}_workers"] = []
+    naive = measure.naive_available()
+    if naive:
+        rates["naive_tutorial"] = []
+    digits: dict[str, list] = {}
+    for _ in range(repeat):
+        rates["pillow_decode"].append(measure.pillow_decode_rate(paths))
+        rate, digits["predict"] = measure.predict_rate(paths, model_path, workers=1)
+        rates["predict_1_worker"].append(rate)
+        if cores > 1:
+            rates[f"predict_{cores}_workers"].append(
+                measure.predict_rate(paths, model_path, workers=cores)[0]
+            )
+        if naive:
+            baseline = measure.naive_rate(paths)
+            rates["naive_tutorial"].append(baseline["images_per_second"])
+            digits["naive_tutorial"] = baseline["digits"]
+            naive_model = baseline["model"]
+    summary = {
+        name: {"median": float(np.median(v)), "min": min(v), "max": max(v), "runs": len(v)}
+        for name, v in rates.items()
+    }
+    floor = summary["pillow_decode"]["median"]
+    return {
+        "photos": len(paths),
+        "images_per_second": summary,
+        "ratio_to_pillow_decode": {n: s["median"] / floor for n, s in summary.items()},
+        "accuracy": {name: accuracy(d, labels) for name, d in digits.items()},
+        "naive_model": naive_model if naive else None,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    chosen = (args.photos, args.repeat, args.runs, args.frames, args.soak)
+    profile = PROFILES["quick" if args.quick else "default"]
+    sizes = tuple(mine or default for mine, default in zip(chosen, profile, strict=True))
+    mnist = args.mnist or os.environ.get("MNIST_DIR")
+    try:
+        results = run_bench(
+            args.model or default_model_path(), sizes, args.seed, Path(mnist) if mnist else None
+        )
+    except (ModelError, MetadataError, DataError) as exc:
+        print(f"digitcam bench: {exc}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (args.out / "bench.md").write_text(table)
+    sys.stdout.write(table)
+    return 0
