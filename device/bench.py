@@ -19,11 +19,10 @@ from device import measure
 from device.batch import load_model
 from device.bench_report import markdown
 from device.builtin_digit import builtin_digit
-from device.cli import DEFAULT_MODEL_HELP
+from device.cli import DEFAULT_MODEL_HELP, default_model_path
 from device.contract import MetadataError
 from device.interpreter import ModelError
 from device.mnist import DataError, load_local
-from device.predict import default_model_path
 from device.soak import soak
 from device.synthetic import font_digit, jpeg_bytes, photo_of_digit
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
+
+from device.pipeline import DEFAULT_MIN_CONFIDENCE
 
 # name -> module with add_arguments(parser) and run(args) -> exit code
 COMMANDS = {
@@ -16,6 +20,13 @@ COMMANDS = {
     "bench": "device.bench",
 }
 DEFAULT_MODEL_HELP = "the .tflite model (its .json metadata must sit beside it)"
+MODEL_ENV = "DIGITCAM_MODEL"
+PACKAGED_MODEL = Path(__file__).resolve().parents[1] / "models" / "digitcam.tflite"
+
+
+def default_model_path() -> Path:
+    """The model when --model is not given: $DIGITCAM_MODEL, else the one shipped beside us."""
+    return Path(os.environ.get(MODEL_ENV) or PACKAGED_MODEL)
 
 
 def fraction(text: str) -> float:
@@ -42,6 +53,30 @@ def whole_number(least: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, threads_help: str) -> None:
+    """--model, --min-confidence and --threads, the same for every command that reads digits."""
+    parser.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help=f"{DEFAULT_MODEL_HELP} (default: ${MODEL_ENV}, else the shipped one)",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=fraction,
+        default=DEFAULT_MIN_CONFIDENCE,
+        metavar="X",
+        help="answer 'no digit' below this model confidence, 0-1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=whole_number(1),
+        default=1,
+        metavar="N",
+        help=f"{threads_help} (default: %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

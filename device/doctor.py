@@ -42,7 +42,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from device.predict import default_model_path  # the model predict reads
+    from device.cli import default_model_path  # the model predict reads
 
     findings = run_checks(args.model or default_model_path())
     print(format_report(findings))

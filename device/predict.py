@@ -10,15 +10,17 @@ from pathlib import Path
 from tqdm import tqdm
 
 from device.batch import WorkerError, load_model, read_files, save_model_input, worker_count
-from device.cli import DEFAULT_MODEL_HELP, fraction, whole_number
+from device.cli import (
+    MODEL_ENV,
+    PACKAGED_MODEL,
+    add_model_arguments,
+    default_model_path,
+    whole_number,
+)
 from device.contract import MetadataError
 from device.inputs import InputError, Inputs, list_inputs
 from device.interpreter import ModelError
-from device.pipeline import DEFAULT_MIN_CONFIDENCE
 from device.sinks import FORMATS, make_sink
-
-MODEL_ENV = "DIGITCAM_MODEL"
-PACKAGED_MODEL = Path(__file__).resolve().parents[1] / "models" / "digitcam.tflite"
 
 DESCRIPTION = f"""\
 Read the handwritten digit in each picture file or folder.
@@ -49,10 +51,6 @@ beside the device package.
 """
 
 
-def default_model_path() -> Path:
-    return Path(os.environ.get(MODEL_ENV) or PACKAGED_MODEL)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="pictures or folders")
     parser.add_argument(
@@ -63,31 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         help="output format (default: table on a terminal, jsonl when piped or redirected)",
     )
-    parser.add_argument(
-        "--model",
-        type=Path,
-        metavar="FILE",
-        help=f"{DEFAULT_MODEL_HELP} (default: ${MODEL_ENV}, else the shipped one)",
-    )
-    parser.add_argument(
-        "--min-confidence",
-        type=fraction,
-        default=DEFAULT_MIN_CONFIDENCE,
-        metavar="X",
-        help="answer 'no digit' below this model confidence, 0-1 (default: %(default)s)",
-    )
+    add_model_arguments(parser, "interpreter threads per process")
     parser.add_argument(
         "--workers",
         type=whole_number(1),
         metavar="N",
         help="processes, output order unchanged (default: every core for large folders)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=whole_number(1),
-        default=1,
-        metavar="N",
-        help="interpreter threads per process (default: %(default)s)",
     )
     parser.add_argument(
         "--save-crops",

@@ -18,11 +18,10 @@ import numpy as np
 from device.answers import FORMATS, Answer, Reporter
 from device.batch import load_model
 from device.camera import RETRIES
-from device.cli import DEFAULT_MODEL_HELP, fraction, whole_number
+from device.cli import MODEL_ENV, add_model_arguments, default_model_path, whole_number
 from device.contract import MetadataError
 from device.interpreter import ModelError
 from device.pipeline import DEFAULT_MIN_CONFIDENCE, Scorer, read_digit
-from device.predict import MODEL_ENV, default_model_path
 from device.sources import (
     EXIT_CAMERA_BUSY,
     EXIT_CAMERA_STOPPED,
@@ -107,25 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--save", type=Path, metavar="DIR", help="keep an annotated JPEG of each answer's frame"
     )
-    parser.add_argument(
-        "--model",
-        type=Path,
-        help=f"{DEFAULT_MODEL_HELP} (default: ${MODEL_ENV} or the shipped one)",
-    )
-    parser.add_argument(
-        "--min-confidence",
-        type=fraction,
-        default=DEFAULT_MIN_CONFIDENCE,
-        metavar="X",
-        help="answer 'no digit' below this model confidence, 0-1 (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=whole_number(1),
-        default=1,
-        metavar="N",
-        help="interpreter threads (default: %(default)s)",
-    )
+    add_model_arguments(parser, "interpreter threads")
 
 
 class FpsMeter:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+from tests import fake_picamera2
+from tests.fake_picamera2 import Plan
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = REPO / "models" / "digitcam.tflite"
@@ -43,3 +47,14 @@ def font_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         ImageDraw.Draw(canvas).text(offset, str(label), fill=255, font=font)
         images[i] = np.asarray(canvas)
     return images, labels
+
+
+@pytest.fixture
+def fake_camera(monkeypatch):
+    """Installs a fake picamera2 following a Plan; returns the function that does it."""
+
+    def install(plan: Plan) -> Plan:
+        monkeypatch.setitem(sys.modules, "picamera2", fake_picamera2.module(plan))
+        return plan
+
+    return install

@@ -23,7 +23,6 @@ from device.sources import (
     open_source,
     parse_source,
 )
-from tests import fake_picamera2
 from tests.fake_picamera2 import Plan
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -149,17 +148,6 @@ def test_synthetic_draws_digits_and_blank_paper():
 
 
 # --- the Raspberry Pi camera, with picamera2 faked ----------------------------------------------
-
-
-@pytest.fixture
-def fake_camera(monkeypatch):
-    """Installs a fake picamera2 following a Plan; returns the function that does it."""
-
-    def install(plan: Plan) -> Plan:
-        monkeypatch.setitem(sys.modules, "picamera2", fake_picamera2.module(plan))
-        return plan
-
-    return install
 
 
 def picamera():

@@ -18,15 +18,13 @@ from device import camera
 from device.annotate import READ_COLOUR, annotate
 from device.batch import load_model
 from device.builtin_digit import builtin_digit
-from device.cli import main
+from device.cli import default_model_path, main
 from device.decode import read_picture
 from device.pipeline import Reading
-from device.predict import default_model_path
 from device.soak import soak
 from device.sources import EXIT_CAMERA_BUSY, EXIT_CAMERA_STOPPED
 from device.synthetic import font_digit, photo_of_digit, photo_without_digit
 from device.watch import FpsMeter, watch
-from tests import fake_picamera2
 from tests.conftest import REPO
 from tests.fake_picamera2 import Plan
 
@@ -174,15 +172,6 @@ def test_save_folder_that_cannot_be_made_is_exit_2(folder, capsys, tmp_path):
 
 
 # --- the camera, faked, through the command ------------------------------------------------------
-
-
-@pytest.fixture
-def fake_camera(monkeypatch):
-    def install(plan: Plan) -> Plan:
-        monkeypatch.setitem(sys.modules, "picamera2", fake_picamera2.module(plan))
-        return plan
-
-    return install
 
 
 def watch_camera(capsys, *options):
