@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,7 +20,7 @@ from device import measure
 from device.batch import load_model
 from device.bench_report import markdown
 from device.builtin_digit import builtin_digit
-from device.cli import DEFAULT_MODEL_HELP, default_model_path
+from device.cli import DEFAULT_MODEL_HELP, default_model_path, whole_number
 from device.contract import MetadataError
 from device.interpreter import ModelError
 from device.mnist import DataError, load_local
@@ -48,15 +49,19 @@ PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak fra
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, help=DEFAULT_MODEL_HELP)
+    parser.add_argument(
+        "--model", type=Path, metavar="FILE", help=f"{DEFAULT_MODEL_HELP} (default: as predict)"
+    )
     parser.add_argument("--out", type=Path, default=Path("build/bench"), help="output directory")
     parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
     parser.add_argument("--mnist", type=Path, help="MNIST for the accuracy line (or MNIST_DIR)")
-    parser.add_argument("--photos", type=int, help="photos in the batch folder")
-    parser.add_argument("--repeat", type=int, help="repetitions of each batch measurement")
-    parser.add_argument("--runs", type=int, help="timed runs of the interpreter")
-    parser.add_argument("--frames", type=int, help="timed frames of the pipeline")
-    parser.add_argument("--soak", type=int, help="frames of the watch-path memory soak")
+    parser.add_argument("--photos", type=whole_number(1), help="photos in the batch folder")
+    parser.add_argument(
+        "--repeat", type=whole_number(1), help="repetitions of each batch measurement"
+    )
+    parser.add_argument("--runs", type=whole_number(1), help="timed runs of the interpreter")
+    parser.add_argument("--frames", type=whole_number(1), help="timed frames of the pipeline")
+    parser.add_argument("--soak", type=whole_number(1), help="frames of the watch-path memory soak")
     parser.add_argument("--seed", type=int, default=0, help="seed for the generated photos")
 
 
@@ -142,26 +147,28 @@ def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: P
 
 
 def measure_batch(paths, labels, model_path: Path, repeat: int, cores: int) -> dict:
-    rates: dict[str, list[float]] = {"pillow_decode": [], "predict_1_worker": []}
-    if cores > 1:
-        rates[f"predict_{cores}_workers"] = []
-    naive = measure.naive_available()
-    if naive:
-        rates["naive_tutorial"] = []
+    workers = sorted({1, cores})
+    rates: dict[str, list[float]] = {"pillow_decode": []}
     digits: dict[str, list] = {}
+    naive, naive_model = measure.naive_available(), None
     for _ in range(repeat):
         rates["pillow_decode"].append(measure.pillow_decode_rate(paths))
-        rate, digits["predict"] = measure.predict_rate(paths, model_path, workers=1)
-        rates["predict_1_worker"].append(rate)
-        if cores > 1:
-            rates[f"predict_{cores}_workers"].append(
-                measure.predict_rate(paths, model_path, workers=cores)[0]
-            )
+        for count in workers:
+            name = f"predict_{count}_worker" + ("s" if count > 1 else "")
+            rate, digits[name] = measure.predict_rate(paths, model_path, workers=count)
+            rates.setdefault(name, []).append(rate)
         if naive:
-            baseline = measure.naive_rate(paths)
-            rates["naive_tutorial"].append(baseline["images_per_second"])
-            digits["naive_tutorial"] = baseline["digits"]
+            try:
+                baseline = measure.naive_rate(paths)
+            except subprocess.CalledProcessError as exc:
+                reason = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit {exc.returncode}"]
+                print(f"digitcam bench: tutorial baseline left out ({reason[0]})", file=sys.stderr)
+                naive = False
+                continue
+            rates.setdefault("naive_tutorial", []).append(baseline["images_per_second"])
             naive_model = baseline["model"]
+            if baseline["trained"]:  # an untrained stand-in times the approach, not its accuracy
+                digits["naive_tutorial"] = baseline["digits"]
     summary = {
         name: {"median": float(np.median(v)), "min": min(v), "max": max(v), "runs": len(v)}
         for name, v in rates.items()
@@ -172,15 +179,21 @@ def measure_batch(paths, labels, model_path: Path, repeat: int, cores: int) -> d
         "images_per_second": summary,
         "ratio_to_pillow_decode": {n: s["median"] / floor for n, s in summary.items()},
         "accuracy": {name: accuracy(d, labels) for name, d in digits.items()},
-        "naive_model": naive_model if naive else None,
+        "naive_model": naive_model,
     }
 
 
 def run(args: argparse.Namespace) -> int:
     chosen = (args.photos, args.repeat, args.runs, args.frames, args.soak)
     profile = PROFILES["quick" if args.quick else "default"]
-    sizes = tuple(mine or default for mine, default in zip(chosen, profile, strict=True))
+    pairs = zip(chosen, profile, strict=True)
+    sizes = tuple(default if mine is None else mine for mine, default in pairs)
     mnist = args.mnist or os.environ.get("MNIST_DIR")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)  # before minutes of measuring, not after
+    except OSError as exc:
+        print(f"digitcam bench: {args.out}: cannot create ({exc.strerror})", file=sys.stderr)
+        return 2
     try:
         results = run_bench(
             args.model or default_model_path(), sizes, args.seed, Path(mnist) if mnist else None
@@ -188,7 +201,6 @@ def run(args: argparse.Namespace) -> int:
     except (ModelError, MetadataError, DataError) as exc:
         print(f"digitcam bench: {exc}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)
     (args.out / "bench.md").write_text(table)

@@ -59,13 +59,13 @@ def markdown(results: dict) -> str:
         label = BATCH_NAMES.get(
             name, name.replace("_", " ").replace("predict", "digitcam predict,")
         )
-        correct = batch["accuracy"].get(name.split("_")[0] if "predict" in name else name)
+        correct = batch["accuracy"].get(name)
         lines.append(
             f"| {label} | {rate['median']:.0f} ({rate['min']:.0f}-{rate['max']:.0f}) | "
             f"{batch['ratio_to_pillow_decode'][name]:.2f}x | {_percent(correct)} |"
         )
     if batch.get("naive_model"):
-        lines += ["", f"The tutorial approach used the Keras model {batch['naive_model']}."]
+        lines += ["", f"The tutorial approach's Keras model: {batch['naive_model']}."]
     soak = results["soak"]
     growth = (soak["rss_end_kib"] - soak["rss_start_kib"]) / 1024
     lines += [

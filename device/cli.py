@@ -9,15 +9,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from device.pipeline import DEFAULT_MIN_CONFIDENCE
-
-# name -> module with add_arguments(parser) and run(args) -> exit code
+# name -> (module with add_arguments(parser) and run(args) -> exit code, one-line help).
+# Only the chosen command's module is imported: `digitcam doctor` must start even when a
+# dependency of another command (numpy, Pillow, tqdm) is missing, to say so.
 COMMANDS = {
-    "predict": "device.predict",
-    "watch": "device.watch",
-    "doctor": "device.doctor",
-    "deploy": "device.deploy",
-    "bench": "device.bench",
+    "predict": ("device.predict", "read the handwritten digit in each picture file or folder"),
+    "watch": ("device.watch", "read digits from the camera continuously"),
+    "doctor": ("device.doctor", "check this machine: Python, numpy, interpreter, model, camera"),
+    "deploy": ("device.deploy", "copy the runtime and model to a Raspberry Pi and start it"),
+    "bench": ("device.bench", "measure size, accuracy, latency, fps and throughput"),
 }
 DEFAULT_MODEL_HELP = "the .tflite model (its .json metadata must sit beside it)"
 MODEL_ENV = "DIGITCAM_MODEL"
@@ -57,6 +57,8 @@ def whole_number(least: int) -> Callable[[str], int]:
 
 def add_model_arguments(parser: argparse.ArgumentParser, threads_help: str) -> None:
     """--model, --min-confidence and --threads, the same for every command that reads digits."""
+    from device.pipeline import DEFAULT_MIN_CONFIDENCE
+
     parser.add_argument(
         "--model",
         type=Path,
@@ -79,17 +81,21 @@ def add_model_arguments(parser: argparse.ArgumentParser, threads_help: str) -> N
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None) -> argparse.ArgumentParser:
+    """Every command is listed; only `chosen` has its module imported and its options added."""
     parser = argparse.ArgumentParser(
         prog="digitcam",
         description="Read handwritten digits from photos or a Raspberry Pi camera.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name != chosen:
+            commands.add_parser(name, help=help_text)
+            continue
         module = importlib.import_module(module_name)
         sub = commands.add_parser(
             name,
-            help=module.__doc__.splitlines()[0],
+            help=help_text,
             description=getattr(module, "DESCRIPTION", module.__doc__),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -99,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(chosen).parse_args(argv)
     try:
         return args.run(args)
     except KeyboardInterrupt:

@@ -108,7 +108,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    remote = Remote(args.target, tuple(shlex.split(args.ssh)) or ("ssh",))
+    try:
+        ssh = tuple(shlex.split(args.ssh)) or ("ssh",)
+    except ValueError as exc:
+        print(f"digitcam deploy: --ssh {args.ssh!r}: {exc}", file=sys.stderr)
+        return EXIT_LOCAL
+    remote = Remote(args.target, ssh)
     try:
         print(deploy(remote, args.dir, args.python, args.service))
     except DeployError as exc:

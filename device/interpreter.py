@@ -89,6 +89,13 @@ class DigitModel:
                 f"{self.path}: input {shape} {dtype} does not match its metadata "
                 f"{meta.input_shape} {meta.input_dtype}"
             )
+        classes = int(np.prod(self._output["shape"]))
+        out_dtype = np.dtype(self._output["dtype"]).name
+        if classes != len(meta.labels) or out_dtype != meta.output_dtype:
+            raise ModelError(
+                f"{self.path}: output of {classes} {out_dtype} scores does not match its "
+                f"metadata ({len(meta.labels)} labels, {meta.output_dtype})"
+            )
 
     @property
     def labels(self) -> list[str]:

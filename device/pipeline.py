@@ -26,7 +26,7 @@ class Scorer(Protocol):
 @dataclass(frozen=True)
 class Reading:
     digit: int | None  # None: no digit (nothing plausible found, or not confident enough)
-    confidence: float | None  # the model's probability for its best class; None if not asked
+    confidence: float | None  # the model's probability for its best class; None: no region found
     box: Box | None  # the region the model was shown
     model_input: np.ndarray | None  # the 28x28 uint8 the model saw
     reason: str  # "read", "no plausible digit" or "low confidence"

@@ -124,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
             sink.write(result)
             failed += result.error is not None
             if args.save_crops:
-                save_model_input(result, index, args.save_crops)
+                try:
+                    save_model_input(result, index, args.save_crops)
+                except OSError as exc:  # disk full, permissions: reading goes on without crops
+                    print(f"digitcam predict: --save-crops stopped: {exc}", file=sys.stderr)
+                    args.save_crops = None
         sys.stdout.flush()
     except WorkerError as exc:
         return _usage_error(str(exc))

@@ -128,10 +128,10 @@ class FolderSource(FrameSource):
                     continue
                 played += 1
                 yield grey
-            if not self.loop:
-                return
             if not played:
                 raise SourceError("no picture in the folder could be read")
+            if not self.loop:
+                return
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from device.builtin_digit import LABEL, builtin_digit
+from device.cli import main
 from device.contract import sha256_of
 from device.deploy import MODEL, RUNTIME_FILES, deploy
 from device.release import (
@@ -289,3 +290,9 @@ def test_a_checkout_without_a_model_is_refused_before_connecting(tmp_path):
         deploy(Remote("pi@nowhere.invalid"), "digitcam", "python3", False, source=tmp_path)
     assert refused.value.code == EXIT_LOCAL
     assert "make train convert" in str(refused.value)
+
+
+def test_a_malformed_ssh_option_is_one_line(capsys):
+    assert main(["deploy", "pi@host", "--ssh", "ssh -o 'unclosed"]) == EXIT_LOCAL
+    err = capsys.readouterr().err
+    assert err.startswith("digitcam deploy: --ssh") and err.count("\n") == 1

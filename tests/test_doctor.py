@@ -6,6 +6,7 @@ import argparse
 import importlib.machinery
 import importlib.util
 import shutil
+import subprocess
 import sys
 import types
 
@@ -195,3 +196,13 @@ def test_old_python_says_which_os_to_use():
     assert found.status == FAIL
     assert "Bookworm" in found.message
     assert doctor.check_python((3, 11, 2)).status == OK
+
+
+def test_doctor_starts_and_says_what_to_do_when_numpy_is_missing():
+    code = "import sys; sys.modules['numpy'] = None; from device.cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "doctor"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert "cannot import numpy" in done.stdout and "pip install" in done.stdout
+    assert "Traceback" not in done.stderr

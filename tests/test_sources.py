@@ -90,10 +90,11 @@ def test_folder_skips_a_damaged_picture_with_a_warning(tmp_path, capsys):
     assert "001.png" in capsys.readouterr().err
 
 
-def test_looping_folder_of_unreadable_pictures_stops(tmp_path):
+@pytest.mark.parametrize("loop", [True, False])
+def test_folder_of_unreadable_pictures_is_unavailable(tmp_path, loop):
     (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(SourceError, match="could be read"):
-        list(itertools.islice(FolderSource(tmp_path, loop=True), 3))
+        list(itertools.islice(FolderSource(tmp_path, loop=loop), 3))
 
 
 def test_empty_or_missing_folder_is_unavailable(tmp_path):

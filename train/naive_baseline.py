@@ -37,6 +37,7 @@ def run_baseline(files: list[Path], model_path: Path | None) -> dict:
         "images_per_second": len(files) / seconds,
         "digits": digits,
         "model": str(model_path) if model_path else "untrained (no Keras model found)",
+        "trained": model_path is not None,
     }
 
 
