@@ -9,7 +9,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import numpy as np
 
-from device.doctor import picamera2_advice, raspberry_pi_model
+from device.pi import picamera2_advice, raspberry_pi_model
 from device.sources import CameraBusy, CameraStopped, FrameSource, NoCamera, SourceError
 
 SIZE = (640, 480)  # width, height of the stream read: the pipeline works at ~320 px anyway
@@ -36,13 +36,14 @@ def import_picamera2():
     except Exception as exc:  # built against another numpy: ValueError and friends
         first_line = f"{type(exc).__name__}: {exc}".splitlines()[0]
         raise SourceError(
-            f"picamera2 fails to import ({first_line}): make the venv with "
-            "--system-site-packages and without its own numpy ('make deploy' does)"
+            f"picamera2 fails to import ({first_line}): this environment's numpy is not the "
+            "python3-numpy picamera2 was built for; make the venv with --system-site-packages "
+            "and without its own numpy ('make deploy' does)"
         ) from None
 
 
-def open_camera(picamera2):
-    """A Picamera2 for camera 0; NoCamera or CameraBusy with a one-line reason."""
+def list_cameras(picamera2) -> list[dict]:
+    """The cameras libcamera sees, or NoCamera with a one-line reason."""
     try:
         cameras = picamera2.Picamera2.global_camera_info()
     except Exception as exc:
@@ -52,6 +53,12 @@ def open_camera(picamera2):
             "no camera found: check the ribbon cable (contacts the right way round), "
             "then 'rpicam-hello --list-cameras'"
         )
+    return cameras
+
+
+def open_camera(picamera2):
+    """A Picamera2 for camera 0; NoCamera or CameraBusy with a one-line reason."""
+    list_cameras(picamera2)
     try:
         return picamera2.Picamera2()
     except IndexError:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device.cli import DEFAULT_MODEL_HELP
+from device.pi import raspberry_pi_model
 
 DESCRIPTION = """\
 Checks that this machine can run digitcam and says what to do about each problem, one line
@@ -18,7 +19,6 @@ each: Python and numpy versions, which TFLite interpreter is used, whether the m
 its metadata and reads a built-in handwritten 7, and whether a camera is there.
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed."""
 
-DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 MIN_PYTHON = (3, 10)
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "FAIL"
 BACKEND_DISTRIBUTIONS = {
@@ -75,15 +75,6 @@ def machine_description() -> str:
     return raspberry_pi_model() or f"{platform.system()} {platform.machine()}"
 
 
-def raspberry_pi_model() -> str | None:
-    """'Raspberry Pi 5 Model B Rev 1.0' on a Pi, None elsewhere."""
-    try:
-        model = DEVICE_TREE_MODEL.read_text(errors="replace").strip("\x00\n ")
-    except OSError:
-        return None
-    return model if model.startswith("Raspberry Pi") else None
-
-
 def check_python(version_info: tuple[int, ...] = tuple(sys.version_info)) -> Finding:
     version = ".".join(str(part) for part in version_info[:3])
     if tuple(version_info[:2]) < MIN_PYTHON:
@@ -134,7 +125,9 @@ def check_interpreter() -> Finding:
             "interpreter",
             f"using {backend.name}; {stale}: pip uninstall tflite-runtime to silence this",
         )
-    return Finding(OK, "interpreter", f"{backend.name} {distribution_version(backend.name)}")
+    passed_over = f" (passed over: {'; '.join(backend.skipped)})" if backend.skipped else ""
+    version = distribution_version(backend.name)
+    return Finding(OK, "interpreter", f"{backend.name} {version}{passed_over}")
 
 
 def distribution_version(backend_name: str) -> str:
@@ -151,9 +144,10 @@ def distribution_version(backend_name: str) -> str:
 
 def check_model(model_path: Path) -> list[Finding]:
     """The model matches its metadata, loads, and reads the built-in 7 as 7."""
+    from device.batch import load_model
     from device.builtin_digit import LABEL, builtin_digit
     from device.contract import MetadataError, load_metadata, metadata_path
-    from device.interpreter import DigitModel, ModelError
+    from device.interpreter import ModelError
 
     if not model_path.is_file():
         return [
@@ -193,7 +187,7 @@ def check_model(model_path: Path) -> list[Finding]:
         )
     ]
     try:
-        model = DigitModel(model_path)
+        model = load_model(model_path)  # without LiteRT's INFO line in the report
         started = time.perf_counter()
         scores = model.scores(builtin_digit())
         elapsed_ms = 1000 * (time.perf_counter() - started)
@@ -217,57 +211,14 @@ def check_model(model_path: Path) -> list[Finding]:
 
 def check_camera() -> Finding:
     """Whether picamera2 imports and sees a camera; advice only matters on a Raspberry Pi."""
-    on_pi = raspberry_pi_model() is not None
+    from device.camera import import_picamera2, list_cameras
+    from device.sources import NoCamera, SourceError
+
     try:
-        picamera2 = importlib.import_module("picamera2")
-    except ImportError:
-        if not on_pi:
-            return Finding(
-                INFO,
-                "camera",
-                "none here (picamera2 not installed, not a Raspberry Pi): 'digitcam predict' "
-                "on photos works, 'digitcam watch --source picamera' needs a Pi",
-            )
-        return Finding(WARN, "camera", f"picamera2 not importable: {picamera2_advice()}")
-    except Exception as exc:  # a picamera2 built for another numpy fails with ValueError etc.
-        first_line = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        return Finding(
-            WARN,
-            "camera",
-            f"picamera2 fails to import ({first_line}): this environment's numpy is not "
-            "the python3-numpy picamera2 was built for; deploy again ('make deploy' keeps "
-            "Debian's numpy in the venv)",
-        )
-    try:
-        cameras = picamera2.Picamera2.global_camera_info()
-    except Exception as exc:
-        return Finding(WARN, "camera", f"picamera2 cannot list cameras ({exc})".splitlines()[0])
-    if not cameras:
-        return Finding(
-            WARN,
-            "camera",
-            "picamera2 found no camera: check the ribbon cable, then 'rpicam-hello --list-cameras'",
-        )
+        cameras = list_cameras(import_picamera2())
+    except NoCamera as exc:
+        return Finding(WARN, "camera", str(exc))
+    except SourceError as exc:
+        return Finding(WARN if raspberry_pi_model() else INFO, "camera", str(exc))
     names = ", ".join(str(camera.get("Model", "unknown")) for camera in cameras)
     return Finding(OK, "camera", f"{len(cameras)} found ({names})")
-
-
-def picamera2_advice() -> str:
-    if in_venv_without_system_packages():
-        return (
-            f"this environment ({sys.prefix}) hides the system packages: recreate it with "
-            "'python3 -m venv --system-site-packages' ('make deploy' does), after "
-            "'sudo apt install python3-picamera2'"
-        )
-    return "sudo apt install python3-picamera2"
-
-
-def in_venv_without_system_packages() -> bool:
-    config = Path(sys.prefix) / "pyvenv.cfg"
-    if sys.prefix == sys.base_prefix or not config.is_file():
-        return False
-    for line in config.read_text().splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "include-system-site-packages":
-            return value.strip().lower() != "true"
-    return True

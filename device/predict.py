@@ -153,5 +153,10 @@ def _note_skipped(inputs: Inputs) -> None:
             "not read (use --recursive)",
             file=sys.stderr,
         )
+    if inputs.skipped_files:
+        print(
+            f"digitcam predict: {inputs.skipped_files} file(s) in the folders are not pictures",
+            file=sys.stderr,
+        )
     if not inputs.files:
         print("digitcam predict: no pictures found", file=sys.stderr)

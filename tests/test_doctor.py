@@ -13,7 +13,7 @@ import types
 import numpy as np
 import pytest
 
-from device import builtin_digit, doctor, interpreter
+from device import builtin_digit, doctor, interpreter, pi
 from device.doctor import FAIL, INFO, OK, WARN
 from tests.conftest import SHIPPED_MODEL
 
@@ -41,7 +41,7 @@ def model_copy(tmp_path):
 def on_a_pi(tmp_path, monkeypatch):
     model = tmp_path / "device-tree-model"
     model.write_bytes(b"Raspberry Pi 4 Model B Rev 1.4\x00")
-    monkeypatch.setattr(doctor, "DEVICE_TREE_MODEL", model)
+    monkeypatch.setattr(pi, "DEVICE_TREE_MODEL", model)
 
 
 @pytest.fixture
@@ -156,13 +156,13 @@ def test_picamera2_missing_on_a_pi_says_to_apt_install_it(on_a_pi, no_picamera2)
 def test_picamera2_hidden_by_a_venv_says_to_use_system_site_packages(
     on_a_pi, no_picamera2, monkeypatch
 ):
-    monkeypatch.setattr(doctor, "in_venv_without_system_packages", lambda: True)
+    monkeypatch.setattr(pi, "in_venv_without_system_packages", lambda: True)
     found = doctor.check_camera()
     assert "--system-site-packages" in found.message
 
 
 def test_picamera2_missing_off_a_pi_is_no_problem(tmp_path, monkeypatch, no_picamera2):
-    monkeypatch.setattr(doctor, "DEVICE_TREE_MODEL", tmp_path / "absent")
+    monkeypatch.setattr(pi, "DEVICE_TREE_MODEL", tmp_path / "absent")
     assert doctor.check_camera().status == INFO
 
 
