@@ -30,7 +30,9 @@ KEEP_RELEASES = 3  # the newest few stay on the Pi for a manual rollback
 GENERATED = ("__pycache__", "build")  # written into a release by Python and pip, never sent
 
 
-class ReleaseError(Exception):
+class DeployError(Exception):
+    """A deploy step failed, here or on the Pi; code is the exit status, the message one line."""
+
     def __init__(self, code: int, message: str):
         super().__init__(message)
         self.code = code
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with deploy_lock(layout):
             print(activate(layout, args.name, args.service), flush=True)
-    except ReleaseError as exc:
+    except DeployError as exc:
         print(f"digitcam deploy: {exc}", file=sys.stderr, flush=True)
         return exc.code
     return 0
@@ -89,7 +91,7 @@ def deploy_lock(layout: Layout):
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ReleaseError(
+            raise DeployError(
                 EXIT_BUSY, f"another deploy into {layout.root} is running: wait and retry"
             ) from None
         yield
@@ -99,7 +101,7 @@ def activate(layout: Layout, name: str, install_service: bool) -> str:
     """Makes release name current (or drops it when it equals the current one); a summary."""
     new, previous = layout.release(name), layout.current_name()
     if not new.is_dir():
-        raise ReleaseError(EXIT_TRANSFER, f"{new} was not received: deploy again")
+        raise DeployError(EXIT_TRANSFER, f"{new} was not received: deploy again")
     changed = not (
         previous and is_pinned(layout, previous) and same_tree(new, layout.release(previous))
     )
@@ -124,13 +126,13 @@ def install_release(layout: Layout, name: str, previous: str | None) -> None:
         ensure_venv(layout)
         pip_install(layout, layout.release(name), with_dependencies=True)
         self_check(layout, failure=f"release {name} failed its self-check (see above)")
-    except ReleaseError as exc:
+    except DeployError as exc:
         shutil.rmtree(layout.release(name), ignore_errors=True)
         if not previous:
             raise
         if is_pinned(layout, name):
             pip_install(layout, layout.release(previous), with_dependencies=False)
-        raise ReleaseError(exc.code, f"{exc}; release {previous} stays current") from None
+        raise DeployError(exc.code, f"{exc}; release {previous} stays current") from None
 
 
 def say(line: str) -> None:
@@ -172,7 +174,7 @@ def ensure_venv(layout: Layout) -> None:
     )
     argv = [sys.executable, "-m", "venv", "--clear", "--system-site-packages", str(layout.venv)]
     if subprocess.run(argv).returncode != 0:
-        raise ReleaseError(
+        raise DeployError(
             EXIT_INSTALL,
             f"could not create {layout.venv}: sudo apt install python3-venv, then deploy again",
         )
@@ -188,7 +190,7 @@ def pip_install(layout: Layout, release: Path, with_dependencies: bool) -> None:
     else:
         argv += ["--no-deps", "--editable", str(release)]
     if subprocess.run(argv).returncode != 0:
-        raise ReleaseError(
+        raise DeployError(
             EXIT_INSTALL,
             "pip could not install digitcam[device] (its message is above): check the Pi's "
             "internet connection and free space (df -h), then deploy again",
@@ -217,7 +219,7 @@ def self_check(layout: Layout, failure: str) -> None:
     say("running digitcam doctor on the Pi:")
     done = subprocess.run([layout.venv / "bin" / "digitcam", "doctor"])
     if done.returncode != 0:
-        raise ReleaseError(EXIT_SELF_CHECK, failure)
+        raise DeployError(EXIT_SELF_CHECK, failure)
 
 
 def switch_current(layout: Layout, name: str) -> None:
@@ -245,7 +247,7 @@ def update_service(layout: Layout, install: bool, restart: bool) -> str | None:
         if restart and service.installed():
             return service.restart()
     except service.ServiceError as exc:
-        raise ReleaseError(EXIT_SERVICE, str(exc)) from None
+        raise DeployError(EXIT_SERVICE, str(exc)) from None
     return None
 
 

@@ -9,18 +9,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from device.release import DeployError
+
 # Never prompt (a deploy must not hang on a password or an unknown host key); give up quickly.
 SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=10")
 SSH_UNREACHABLE = 255  # ssh's own exit status when it could not connect or log in
 RSYNC_EXCLUDES = ("__pycache__/", "*.pyc")
-
-
-class DeployError(Exception):
-    """A deploy step failed; code is the exit status, the message one line of advice."""
-
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,11 @@ class FakePi:
     def current(self) -> str:
         return os.readlink(self.root / "current")
 
+    def deploy_from(self, source: Path) -> str:
+        """Calls deploy() directly (no service), from a runtime tree other than the repo."""
+        remote = Remote("fakepi", tuple(shlex.split(self.ssh)))
+        return deploy(remote, str(self.root), self.python, False, source)
+
 
 def require_tools() -> None:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
@@ -208,13 +213,7 @@ def test_a_changed_file_alone_travels_and_becomes_a_new_release(
     source = copy_runtime(tmp_path)
     (source / "README.md").write_text((source / "README.md").read_text() + "\nOn this Pi.\n")
     before = fake_pi.current()
-    deploy(
-        Remote("fakepi", tuple(shlex.split(fake_pi.ssh))),
-        str(fake_pi.root),
-        fake_pi.python,
-        False,
-        source,
-    )
+    fake_pi.deploy_from(source)
     output = capfd.readouterr().out
     assert "1 of " in output and "files changed: README.md" in output
     assert fake_pi.current() != before
@@ -233,13 +232,7 @@ def test_a_release_failing_its_self_check_leaves_the_previous_one_current(
     model.with_suffix(".json").write_text(json.dumps(metadata))
     before = fake_pi.current()
     with pytest.raises(DeployError) as failed:
-        deploy(
-            Remote("fakepi", tuple(shlex.split(fake_pi.ssh))),
-            str(fake_pi.root),
-            fake_pi.python,
-            False,
-            source,
-        )
+        fake_pi.deploy_from(source)
     assert failed.value.code == EXIT_SELF_CHECK
     assert "stays current" in capfd.readouterr().err
     assert fake_pi.current() == before
