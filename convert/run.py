@@ -44,15 +44,6 @@ def code_version() -> str:
     return f"{base}+{sha}"
 
 
-def int8_predictions(model: DigitModel, images: np.ndarray) -> np.ndarray:
-    return np.array(
-        [
-            model.scores(image).argmax()
-            for image in tqdm(images, desc="int8 test", leave=False, disable=None)
-        ]
-    )
-
-
 def training_summary(keras_path: Path) -> dict:
     report = keras_path.parent / "report.json"
     if not report.exists():
@@ -95,7 +86,8 @@ def convert(
         **describe_model(staged),
     )
     install({metadata_path(staged): metadata.to_json().encode()})
-    int8 = int8_predictions(DigitModel(staged), data.x_test)
+    progress = tqdm(data.x_test, desc="int8 test", leave=False, disable=None)
+    int8 = DigitModel(staged).classes(progress)
     metadata = replace(metadata, int8_accuracy=float(np.mean(int8 == data.y_test)))
     install({metadata_path(staged): metadata.to_json().encode()})
     drop = 100 * (metadata.float_accuracy - metadata.int8_accuracy)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +112,10 @@ class DigitModel:
         self._interpreter.invoke()
         raw = self._interpreter.get_tensor(self._output["index"])[0]
         return dequantize(raw, meta.output_quantization)
+
+    def classes(self, digits: Iterable[np.ndarray]) -> np.ndarray:
+        """The best class index for each 28x28 digit, in order."""
+        return np.array([self.scores(digit).argmax() for digit in digits], dtype=np.int64)
 
 
 def describe_model(model_path: Path) -> dict:

@@ -69,8 +69,7 @@ def peak_rss_after_load(model_path: Path) -> int:
 
 
 def mnist_accuracy(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> float:
-    predicted = np.array([model.scores(image).argmax() for image in images])
-    return float(np.mean(predicted == labels))
+    return float(np.mean(model.classes(images) == labels))
 
 
 def interpreter_latency(model_path: Path, digit: np.ndarray, threads: int, runs: int) -> Spread:

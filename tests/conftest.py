@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
+from device.synthetic import font_digit
 from tests import fake_picamera2
 from tests.fake_picamera2 import Plan
 
@@ -36,17 +36,10 @@ def mnist(mnist_dir):
 
 
 def font_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST-like 28x28 white-on-black digits drawn with Pillow's font, randomly placed."""
+    """MNIST-like 28x28 white-on-black digits drawn with Pillow's font (no MNIST needed)."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 10, count).astype(np.uint8)
-    images = np.zeros((count, 28, 28), np.uint8)
-    for i, label in enumerate(labels):
-        font = ImageFont.load_default(size=int(rng.integers(16, 23)))
-        canvas = Image.new("L", (28, 28))
-        offset = (int(rng.integers(6, 12)), int(rng.integers(0, 5)))
-        ImageDraw.Draw(canvas).text(offset, str(label), fill=255, font=font)
-        images[i] = np.asarray(canvas)
-    return images, labels
+    return np.stack([font_digit(int(label), rng) for label in labels]), labels
 
 
 @pytest.fixture
