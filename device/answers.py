@@ -34,9 +34,7 @@ def format_jsonl(answer: Answer) -> str:
     return json.dumps(
         {
             "t": round(answer.t, 3),
-            "digit": reading.digit,
-            "confidence": _rounded(reading.confidence, 4),
-            "box": None if reading.box is None else [int(v) for v in reading.box],
+            **reading.fields(),
             "fps": _rounded(answer.fps, 1),
         }
     )

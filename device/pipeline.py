@@ -31,6 +31,12 @@ class Reading:
     model_input: np.ndarray | None  # the 28x28 uint8 the model saw
     reason: str  # "read", "no plausible digit" or "low confidence"
 
+    def fields(self) -> dict:
+        """digit, confidence (4 places) and box as JSON-ready values, for every output format."""
+        confidence = None if self.confidence is None else round(self.confidence, 4)
+        box = None if self.box is None else [int(v) for v in self.box]
+        return {"digit": self.digit, "confidence": confidence, "box": box}
+
 
 @dataclass(frozen=True)
 class Located:

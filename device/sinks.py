@@ -14,16 +14,8 @@ FIELDS = ("path", "digit", "confidence", "box", "error")
 
 def record(result: FileReading) -> dict:
     """The five fields every format carries; digit null means "no digit" (see --help)."""
-    reading = result.reading
-    return {
-        "path": result.path,
-        "digit": None if reading is None else reading.digit,
-        "confidence": None
-        if reading is None or reading.confidence is None
-        else round(reading.confidence, 4),
-        "box": None if reading is None or reading.box is None else list(reading.box),
-        "error": result.error,
-    }
+    read = result.reading.fields() if result.reading else dict.fromkeys(FIELDS[1:4])
+    return {"path": result.path, **read, "error": result.error}
 
 
 class JsonLinesSink:
