@@ -50,9 +50,10 @@ bench: $(STAMP) ## measure size, accuracy, latency, fps, throughput into build/b
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check and format check, and the import layers (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from convert.install import install
 from convert.quantize import calibration_images, float_predictions, quantize_int8
 from device.contract import LABELS, ModelMetadata, metadata_path, sha256_of
-from device.interpreter import DigitModel, describe_model
+from device.model.interpreter import DigitModel, describe_model
 from train.data import Mnist
 
 REPORT_FILES = ("report.md", "history.png", "confusion.png")

@@ -1,118 +1,89 @@
-"""digitcam: the Pi runtime's command line; each subcommand lives in its own module."""
+"""digitcam: the Pi runtime's command line, one module per command under device/commands."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
+import json
 import sys
-from collections.abc import Callable
-from pathlib import Path
+import traceback
+from importlib import import_module
 
-# name -> (module with add_arguments(parser) and run(args) -> exit code, one-line help).
-# Only the chosen command's module is imported: `digitcam doctor` must start even when a
-# dependency of another command (numpy, Pillow, tqdm) is missing, to say so.
-COMMANDS = {
-    "predict": ("device.predict", "read the handwritten digit in each picture file or folder"),
-    "watch": ("device.watch", "read digits from the camera continuously"),
-    "doctor": ("device.doctor", "check this machine: Python, numpy, interpreter, model, camera"),
-    "deploy": ("device.deploy", "copy the runtime and model to a Raspberry Pi and start it"),
-    "bench": ("device.bench", "measure size, accuracy, latency, fps and throughput"),
-}
-DEFAULT_MODEL_HELP = "the .tflite model (its .json metadata must sit beside it)"
-MODEL_ENV = "DIGITCAM_MODEL"
-PACKAGED_MODEL = Path(__file__).resolve().parents[1] / "models" / "digitcam.tflite"
+from device.commands.common import (
+    DEBUG_HINT,
+    EXIT_INTERNAL,
+    PACKAGED_MODEL,
+    InternalError,
+    describe_exception,
+)
+from device.contract import metadata_path
 
-
-def default_model_path() -> Path:
-    """The model when --model is not given: $DIGITCAM_MODEL, else the one shipped beside us."""
-    return Path(os.environ.get(MODEL_ENV) or PACKAGED_MODEL)
+# name -> module under device.commands. Each registers its options from a light module
+# (standard library only) and imports what it needs inside run(): `digitcam doctor` must
+# start, to say so, even when numpy, Pillow or LiteRT is missing.
+COMMANDS = ("predict", "watch", "doctor", "deploy", "bench")
 
 
-def fraction(text: str) -> float:
-    """argparse type: a number from 0 to 1."""
+def version_line() -> str:
+    """'digitcam 0.1.0, model efbd3e1d' (the shipped model's sha256 prefix, if there is one)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
-    return value
+        text = f"digitcam {version('digitcam')}"
+    except PackageNotFoundError:
+        text = "digitcam (not installed)"
+    try:
+        sha = json.loads(metadata_path(PACKAGED_MODEL).read_text())["sha256"][:8]
+        return f"{text}, model {PACKAGED_MODEL.name} {sha}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{text}, no shipped model"
 
 
-def whole_number(least: int) -> Callable[[str], int]:
-    """argparse type: a whole number of at least `least`."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
-        return value
-
-    return parse
-
-
-def add_model_arguments(parser: argparse.ArgumentParser, threads_help: str) -> None:
-    """--model, --min-confidence and --threads, the same for every command that reads digits."""
-    from device.pipeline import DEFAULT_MIN_CONFIDENCE
-
-    parser.add_argument(
-        "--model",
-        type=Path,
-        metavar="FILE",
-        help=f"{DEFAULT_MODEL_HELP} (default: ${MODEL_ENV}, else the shipped one)",
-    )
-    parser.add_argument(
-        "--min-confidence",
-        type=fraction,
-        default=DEFAULT_MIN_CONFIDENCE,
-        metavar="X",
-        help="answer 'no digit' below this model confidence, 0-1 (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=whole_number(1),
-        default=1,
-        metavar="N",
-        help=f"{threads_help} (default: %(default)s)",
-    )
-
-
-def build_parser(chosen: str | None) -> argparse.ArgumentParser:
-    """Every command is listed; only `chosen` has its module imported and its options added."""
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digitcam",
         description="Read handwritten digits from photos or a Raspberry Pi camera.",
+        epilog="'digitcam COMMAND --help' explains each command.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
-        if name != chosen:
-            commands.add_parser(name, help=help_text)
-            continue
-        module = importlib.import_module(module_name)
+    parser.add_argument("--version", action="version", version=version_line())
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = import_module(f"device.commands.{name}")
+        summary = module.__doc__.split(":", 1)[1].strip().rstrip(".")
         sub = commands.add_parser(
             name,
-            help=help_text,
-            description=getattr(module, "DESCRIPTION", module.__doc__),
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=getattr(module, "DESCRIPTION", None),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
+        sub.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
         sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
-    args = build_parser(chosen).parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None:  # bare `digitcam`: what there is to do
+        parser.print_help()
+        return 0
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        print("digitcam: interrupted", file=sys.stderr)
+        print(f"digitcam {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one line, or the traceback when asked for
+        if args.debug:
+            traceback.print_exc()
+        problem = exc if isinstance(exc, InternalError) else describe_exception(exc)
+        hint = "" if args.debug else f" ({DEBUG_HINT})"
+        prefix = "" if isinstance(exc, InternalError) else "internal error: "
+        print(f"digitcam {args.command}: {prefix}{problem}{hint}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ INPUT_DTYPE = "uint8"
 POLARITY = "white-on-black"  # 0 = background, 255 = ink, as in MNIST
 NORMALISATION = "mnist-20x20-com"  # fitted in a 20x20 box, centre of mass at the middle of 28x28
 LABELS = tuple(str(d) for d in range(10))
+# Below this probability for its best class the model's answer is "no digit" (--min-confidence).
+DEFAULT_MIN_CONFIDENCE = 0.5
 
 
 class MetadataError(Exception):

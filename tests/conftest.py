@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from device.synthetic import font_digit
+from device.synthetic.photos import font_digit
 from tests import fake_picamera2
 from tests.fake_picamera2 import Plan
 

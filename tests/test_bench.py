@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from device.bench.measure import naive_available
 from device.cli import main
-from device.measure import naive_available
 
 TINY = ["--photos", "4", "--repeat", "1", "--runs", "5", "--frames", "5", "--soak", "24"]
 

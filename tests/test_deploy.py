@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from device.builtin_digit import LABEL, builtin_digit
 from device.cli import main
 from device.contract import sha256_of
-from device.deploy import MODEL, RUNTIME_FILES, deploy
-from device.release import (
+from device.deploy.push import MODEL, RUNTIME_FILES, deploy
+from device.deploy.remote import DeployError, Remote
+from device.model.selftest import LABEL, builtin_digit
+from device.pi.release import (
     EXIT_LOCAL,
     EXIT_PI_NOT_READY,
     EXIT_SELF_CHECK,
@@ -29,8 +30,7 @@ from device.release import (
     EXIT_UNREACHABLE,
     requirements,
 )
-from device.remote import DeployError, Remote
-from device.service import SYSTEMD_RUNNING
+from device.pi.service import SYSTEMD_RUNNING
 from tests.conftest import REPO
 
 TOOLS = ("/usr/sbin/sshd", "ssh", "ssh-keygen", "rsync")

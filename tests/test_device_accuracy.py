@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from device.batch import load_model
-from device.decode import read_picture
-from device.pipeline import DEFAULT_MIN_CONFIDENCE, read_digit
-from device.synthetic import NO_DIGIT_KINDS, jpeg_bytes, photo_of_digit, photo_without_digit
+from device.contract import DEFAULT_MIN_CONFIDENCE
+from device.files.decode import read_picture
+from device.model.interpreter import load_model
+from device.synthetic.photos import NO_DIGIT_KINDS, jpeg_bytes, photo_of_digit, photo_without_digit
+from device.vision.read import read_digit
 from tests.conftest import SHIPPED_MODEL
 
 PHOTOS = 600

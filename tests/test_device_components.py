@@ -1,4 +1,4 @@
-"""device.runs and device.components: labelling, shape rules and picking the digit."""
+"""device.vision.regions and device.vision.glyphs: labelling, shape rules and picking the digit."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections import deque
 import numpy as np
 from PIL import Image, ImageDraw
 
-from device.components import describe, group_glyphs, pick_digit, rejection, union_box
-from device.runs import label_runs, region_mask
+from device.vision.glyphs import describe, group_glyphs, pick_digit, rejection, union_box
+from device.vision.regions import label_runs, region_mask
 
 FRAME = (240, 320)
 

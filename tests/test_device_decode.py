@@ -1,4 +1,4 @@
-"""device.decode: any picture Pillow reads becomes an upright 2-D uint8 grey array."""
+"""device.files.decode: any picture Pillow reads becomes an upright 2-D uint8 grey array."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from device.decode import (
-    WORK_SIDE,
+from device.files.decode import (
     DecodeError,
     known_image_suffixes,
     looks_like_image,
     read_picture,
 )
+from device.vision.ink import WORK_SIDE
 
 
 def marked_page(size=(160, 120)) -> np.ndarray:

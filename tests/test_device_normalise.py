@@ -1,4 +1,4 @@
-"""device.normalise: a digit crop becomes a 28x28 input made the way MNIST was made."""
+"""device.vision.mnist28: a digit crop becomes a 28x28 input made the way MNIST was made."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from device.normalise import CENTRE, ink_levels, stroke_width, to_mnist
+from device.vision.mnist28 import CENTRE, ink_levels, stroke_width, to_mnist
 
 
 def ink_box(image: np.ndarray) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""device.pipeline: grey frame to reading, on synthetic photos and the shipped model."""
+"""device.vision.read: grey frame to reading, on synthetic photos and the shipped model."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ import io
 import numpy as np
 import pytest
 
-from device.batch import load_model
-from device.decode import read_picture
-from device.pipeline import DEFAULT_MIN_CONFIDENCE, read_digit
-from device.synthetic import (
+from device.contract import DEFAULT_MIN_CONFIDENCE
+from device.files.decode import read_picture
+from device.model.interpreter import load_model
+from device.synthetic.photos import (
     NO_DIGIT_KINDS,
     font_digit,
     jpeg_bytes,
     photo_and_box,
     photo_without_digit,
 )
+from device.vision.read import read_digit
 from tests.conftest import SHIPPED_MODEL
 
 

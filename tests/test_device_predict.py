@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from device.cli import main
-from device.sinks import FIELDS
-from device.synthetic import font_digit, jpeg_bytes, photo_of_digit, photo_without_digit
+from device.output.formats import FIELDS
+from device.synthetic.photos import font_digit, jpeg_bytes, photo_of_digit, photo_without_digit
 from tests.conftest import REPO, SHIPPED_MODEL
 from tests.test_device_decode import write_bomb_png
 

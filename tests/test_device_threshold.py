@@ -1,4 +1,4 @@
-"""device.threshold: polarity, and an ink mask that survives uneven light, shadows and lines."""
+"""device.vision.ink: polarity, and an ink mask that survives uneven light, shadows and lines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from device.threshold import (
+from device.vision.ink import (
     block_reduce,
     ink_contrast,
     ink_is_dark,

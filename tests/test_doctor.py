@@ -13,8 +13,11 @@ import types
 import numpy as np
 import pytest
 
-from device import builtin_digit, doctor, interpreter, pi
-from device.doctor import FAIL, INFO, OK, WARN
+from device.commands import doctor
+from device.commands.doctor import FAIL, INFO, OK, WARN
+from device.live import board as pi
+from device.model import interpreter
+from device.model import selftest as builtin_digit
 from tests.conftest import SHIPPED_MODEL
 
 
@@ -205,4 +208,15 @@ def test_doctor_starts_and_says_what_to_do_when_numpy_is_missing():
     )
     assert done.returncode == 1
     assert "cannot import numpy" in done.stdout and "pip install" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_doctor_reports_missing_pillow_as_a_finding_and_still_checks_the_model():
+    code = "import sys; sys.modules['PIL'] = None; from device.cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "doctor"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert "FAIL  pillow: cannot import Pillow" in done.stdout
+    assert "ok    self-test" in done.stdout  # the model needs numpy and LiteRT, not Pillow
     assert "Traceback" not in done.stderr

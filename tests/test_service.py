@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from device import service
-from device.service import render_logrotate, render_unit
+from device.pi import service
+from device.pi.service import render_logrotate, render_unit
 
 
 def require_tool(name: str) -> str:

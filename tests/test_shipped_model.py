@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from device.contract import load_metadata
-from device.interpreter import DigitModel
+from device.model.interpreter import DigitModel
 from tests.conftest import REPO, SHIPPED_MODEL
 
 README_FIGURE = re.compile(r"int8 accuracy on the MNIST test set: \*\*([0-9.]+)%\*\*")

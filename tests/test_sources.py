@@ -10,17 +10,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from device import camera
-from device.sources import (
+from device.live import camera
+from device.live.frames import SourceError
+from device.live.sources import FolderSource, SyntheticSource, open_source
+from device.live.spec import (
     EXIT_CAMERA_BUSY,
     EXIT_CAMERA_STOPPED,
     EXIT_NO_CAMERA,
     EXIT_UNAVAILABLE,
-    FolderSource,
-    SourceError,
     SourceSpec,
-    SyntheticSource,
-    open_source,
     parse_source,
 )
 from tests.fake_picamera2 import Plan

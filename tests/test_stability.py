@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from device.stability import Stabiliser, stable_changes
+from device.live.stability import Stabiliser, stable_changes
 
 
 def test_one_frame_reports_every_change_at_once():

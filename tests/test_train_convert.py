@@ -14,7 +14,7 @@ from convert.install import write_atomic
 from convert.quantize import float_predictions
 from convert.run import convert
 from device.contract import load_metadata, metadata_path, sha256_of
-from device.interpreter import DigitModel
+from device.model.interpreter import DigitModel
 from tests.conftest import font_digits
 from train.data import Mnist
 from train.evaluate import evaluate_and_report

@@ -14,17 +14,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from device import camera
-from device.annotate import READ_COLOUR, annotate
-from device.batch import load_model
-from device.builtin_digit import builtin_digit
-from device.cli import default_model_path, main
-from device.decode import read_picture
-from device.pipeline import Reading
-from device.soak import soak
-from device.sources import EXIT_CAMERA_BUSY, EXIT_CAMERA_STOPPED
-from device.synthetic import font_digit, photo_of_digit, photo_without_digit
-from device.watch import FpsMeter, watch
+from device.bench.soak import soak
+from device.cli import main
+from device.commands.common import default_model_path
+from device.files.decode import read_picture
+from device.live import camera
+from device.live.loop import FpsMeter, watch
+from device.live.spec import EXIT_CAMERA_BUSY, EXIT_CAMERA_STOPPED
+from device.model.interpreter import load_model
+from device.model.selftest import builtin_digit
+from device.output.snapshots import READ_COLOUR, annotate
+from device.synthetic.photos import font_digit, photo_of_digit, photo_without_digit
+from device.vision.read import Reading
 from tests.conftest import REPO
 from tests.fake_picamera2 import Plan
 

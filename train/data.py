@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from device.mnist import DataError, Mnist, load_local, read_idx
+from device.files.mnist import DataError, Mnist, load_local, read_idx
 
 __all__ = ["DataError", "Mnist", "load_mnist", "read_idx", "split_validation"]
 

@@ -1,0 +1,137 @@
+"""Timing and memory measurements behind `digitcam bench`: each returns plain numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from device.files.batch import read_files
+from device.model.interpreter import DigitModel, load_model
+from device.vision.read import read_digit
+
+REPO = Path(__file__).resolve().parents[2]
+KERAS_MODEL = REPO / "build" / "train" / "model.keras"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Summary of repeated timings, in milliseconds."""
+
+    median: float
+    p99: float
+    minimum: float
+    maximum: float
+    runs: int
+
+    @classmethod
+    def of(cls, seconds: np.ndarray) -> Spread:
+        ms = np.asarray(seconds, np.float64) * 1e3
+        return cls(
+            float(np.median(ms)), float(np.percentile(ms, 99)), float(ms.min()), float(ms.max()),
+            len(ms),
+        )  # fmt: skip
+
+
+def time_calls(call: Callable[[], object], runs: int, warmup: int = 20) -> Spread:
+    for _ in range(warmup):
+        call()
+    seconds = np.empty(runs)
+    for i in range(runs):
+        begin = time.perf_counter()
+        call()
+        seconds[i] = time.perf_counter() - begin
+    return Spread.of(seconds)
+
+
+def peak_rss_after_load(model_path: Path) -> int:
+    """Peak resident memory (KiB) of a fresh Python that loads the model and answers once."""
+    code = (
+        "import resource, sys, numpy as np\n"
+        "from device.model.interpreter import load_model\n"
+        "load_model(sys.argv[1]).scores(np.zeros((28, 28), np.uint8))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(model_path)],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )  # fmt: skip
+    return int(out.stdout.split()[-1])
+
+
+def mnist_accuracy(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(model.classes(images) == labels))
+
+
+def interpreter_latency(model_path: Path, digit: np.ndarray, threads: int, runs: int) -> Spread:
+    model = load_model(model_path, threads)
+    return time_calls(lambda: model.scores(digit), runs)
+
+
+def pipeline_stages(model: DigitModel, frames: list[np.ndarray], runs: int) -> dict[str, Spread]:
+    """Per-frame time of each pipeline stage and of the whole frame -> answer."""
+    laps: dict[str, list[float]] = {}
+    for i in range(runs + len(frames)):  # the first round over the frames is the warm-up
+        clock = StageClock()
+        begin = time.perf_counter()
+        read_digit(frames[i % len(frames)], model, 0.0, clock.lap)
+        total = time.perf_counter() - begin
+        if i >= len(frames):
+            for stage, seconds in clock.laps.items():
+                laps.setdefault(stage, []).append(seconds)
+            laps.setdefault("total", []).append(total)
+    return {stage: Spread.of(np.array(seconds)) for stage, seconds in laps.items()}
+
+
+class StageClock:
+    """Called with a stage's name when that stage ends; keeps each stage's duration."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def pillow_decode_rate(paths: list[Path]) -> float:
+    """Images per second of Pillow alone decoding to full-size grey: the floor to beat."""
+    begin = time.perf_counter()
+    for path in paths:
+        with Image.open(path) as image:
+            np.asarray(image.convert("L"))
+    return len(paths) / (time.perf_counter() - begin)
+
+
+def predict_rate(paths: list[Path], model_path: Path, workers: int) -> tuple[float, list]:
+    """Images per second of the predict path (decode + pipeline + model), and its digits."""
+    begin = time.perf_counter()
+    results = list(read_files(paths, model_path, 0.0, workers=workers))
+    rate = len(paths) / (time.perf_counter() - begin)
+    return rate, [r.reading.digit if r.reading else None for r in results]
+
+
+def naive_available() -> bool:
+    """The tutorial baseline needs TensorFlow and train/ (a workstation, not the Pi)."""
+    return all(importlib.util.find_spec(name) for name in ("tensorflow", "train"))
+
+
+def naive_rate(paths: list[Path]) -> dict:
+    """The tutorial approach, run in a separate process so device/ never imports TensorFlow."""
+    command = [sys.executable, "-m", "train.naive_baseline", *map(str, paths)]
+    if KERAS_MODEL.exists():
+        command[3:3] = ["--model", str(KERAS_MODEL)]
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO, env=env)
+    return json.loads(out.stdout.splitlines()[-1])

@@ -1,0 +1,187 @@
+"""digitcam watch: read digits from the camera continuously, report each new stable answer."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from device.commands.common import (
+    EXIT_INTERNAL,
+    MODEL_ENV,
+    InternalError,
+    add_model_arguments,
+    default_model_path,
+    whole_number,
+)
+from device.live.spec import (
+    CAMERA_RETRIES,
+    EXIT_CAMERA_BUSY,
+    EXIT_CAMERA_STOPPED,
+    EXIT_NO_CAMERA,
+    EXIT_UNAVAILABLE,
+    UNSUPPORTED_HELP,
+    parse_source,
+)
+from device.live.stability import DEFAULT_STABLE_FRAMES
+from device.output.formats import ANSWER_FORMATS
+
+EXIT_STOPPED, EXIT_USAGE = 0, 2
+
+DESCRIPTION = f"""\
+Every frame goes through the same pipeline as 'digitcam predict'. An answer is reported once
+it has been the same for --stable frames in a row, and again each time it changes. "No digit"
+(blank paper, or nothing the model is sure of) is an answer too.
+
+Sources (--source):
+  picamera      the Raspberry Pi camera through picamera2 (the default), read as 640x480 grey
+  dir:FOLDER    the pictures in FOLDER as frames, sorted by name (--loop plays them again)
+  synthetic     seeded photos of font-drawn digits and of blank paper (--seed), for demos
+{UNSUPPORTED_HELP}
+
+Output: a line per answer for people ("table", the default on a terminal), or with
+--format jsonl (the default when piped) one JSON object per answer, flushed at once:
+  {{"t": 1714567890.123, "digit": 3, "confidence": 0.9961, "box": [x, y, w, h], "fps": 29.8}}
+t is the Unix time of the frame; digit null means "no digit" (confidence then says how sure
+the model was of its best guess, or is null when nothing digit-like was found); box is the
+region read, in the frame's pixels, or null; fps is the recent frame rate (null at first).
+Start, end and problems are reported on stderr. --save DIR keeps an annotated JPEG of the
+frame behind each answer (box, answer and the 28x28 image the model saw).
+
+Exit status:
+  {EXIT_STOPPED}  stopped: Ctrl-C, SIGTERM, --frames reached, or the folder played to its end
+  {EXIT_USAGE}  wrong usage, an unusable model, or a --save folder that cannot be made
+  {EXIT_UNAVAILABLE}  no source: picamera2 missing, camera will not start, no pictures in folder
+  {EXIT_NO_CAMERA}  no camera found
+  {EXIT_CAMERA_BUSY}  the camera is in use by another process
+  {EXIT_CAMERA_STOPPED}  the camera stopped delivering frames (after {CAMERA_RETRIES} tries)
+  {EXIT_INTERNAL} a bug in digitcam (one line; --debug shows the traceback)
+
+The model is --model, else ${MODEL_ENV}, else the shipped one (as for 'digitcam predict').
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        type=parse_source,
+        default=parse_source("picamera"),
+        metavar="SOURCE",
+        help="picamera (default), dir:FOLDER or synthetic",
+    )
+    parser.add_argument("--loop", action="store_true", help="dir: play the pictures again")
+    parser.add_argument(
+        "--seed",
+        type=whole_number(0),
+        metavar="N",
+        help="synthetic: the seed (default 0)",
+    )
+    parser.add_argument(
+        "--stable",
+        type=whole_number(1),
+        default=DEFAULT_STABLE_FRAMES,
+        metavar="N",
+        help="frames in a row an answer must last to be reported; 1 reports at once "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--frames", type=whole_number(1), metavar="N", help="stop after N frames (default: never)"
+    )
+    parser.add_argument(
+        "--format",
+        type=answer_format,
+        metavar="{table,jsonl}",
+        help="table: a line per answer for people (the default on a terminal; 'text' is "
+        "accepted too); jsonl: one JSON object per answer (the default when piped)",
+    )
+    parser.add_argument(
+        "--save", type=Path, metavar="DIR", help="keep an annotated JPEG of each answer's frame"
+    )
+    add_model_arguments(parser, "interpreter threads")
+
+
+def answer_format(text: str) -> str:
+    """argparse type for --format: 'text' is the older name of 'table'."""
+    name = "table" if text == "text" else text
+    if name not in ANSWER_FORMATS:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose table or jsonl)")
+    return name
+
+
+def _say(message: str) -> None:
+    print(f"digitcam watch: {message}", file=sys.stderr, flush=True)
+
+
+def check_source_options(args: argparse.Namespace) -> str | None:
+    """Options that do not apply to the chosen source are a usage error, not ignored."""
+    if args.loop and args.source.kind != "dir":
+        return f"--loop applies to --source dir:FOLDER, not {args.source.kind}"
+    if args.seed is not None and args.source.kind != "synthetic":
+        return f"--seed applies to --source synthetic, not {args.source.kind}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from device.contract import MetadataError
+    from device.live.loop import sigterm_as_interrupt
+    from device.model.interpreter import ModelError, load_model
+    from device.output.formats import Reporter
+
+    problem = check_source_options(args)
+    if problem:
+        _say(f"error: {problem}")
+        return EXIT_USAGE
+    try:
+        model = load_model(args.model or default_model_path(), threads=args.threads)
+    except (ModelError, MetadataError) as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    snapshot = None
+    if args.save:
+        try:
+            args.save.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _say(f"{args.save}: cannot create ({exc.strerror})")
+            return EXIT_USAGE
+        from device.output.snapshots import save_snapshot
+
+        snapshot = partial(save_snapshot, args.save)
+    fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    with sigterm_as_interrupt():
+        return _watch_source(args, model, Reporter(fmt, sys.stdout, snapshot))
+
+
+def _watch_source(args: argparse.Namespace, model, reporter) -> int:
+    from device.live.frames import SourceError
+    from device.live.loop import Tally, signals_held, watch
+    from device.live.sources import open_source
+
+    tally, source, ending = Tally(), None, "stopped"
+    try:
+        source = open_source(args.source, loop=args.loop, seed=args.seed or 0)
+        _say(f"reading {source.description}; answers after {args.stable} equal frame(s)")
+        tally.started = time.monotonic()  # the camera's settling is not frame time
+        watch(source, model, reporter, args.stable, args.min_confidence, args.frames, tally)
+        ending = "done" if args.frames and tally.frames >= args.frames else "no more frames"
+    except KeyboardInterrupt:
+        ending = "stopped"
+    except SourceError as exc:
+        _say(str(exc))
+        return exc.exit_code
+    except BrokenPipeError:
+        # stdout's reader went away (`| head`): stop quietly, and keep Python's final flush of
+        # the dead pipe from printing an error of its own.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        ending = "output closed"
+    except Exception as exc:  # a bug: name the frame, then let the command line report it
+        raise InternalError(f"frame {tally.frames + 1}", exc) from exc
+    finally:
+        if source is not None:
+            with signals_held():
+                source.close()
+    _say(f"{ending} after {tally.frames} frame(s), {tally.fps():.1f} fps; source closed")
+    return EXIT_STOPPED

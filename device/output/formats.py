@@ -1,0 +1,155 @@
+"""How readings leave digitcam: rows for predict and answers for watch, as table, JSONL or CSV.
+
+Standard library only at import, so that the commands can name the formats cheaply.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from device.vision.read import Reading
+
+FILE_FORMATS = ("table", "jsonl", "csv")  # predict: one row per file
+ANSWER_FORMATS = ("table", "jsonl")  # watch: one line per answer
+FIELDS = ("path", "digit", "confidence", "box", "error")
+
+
+@dataclass(frozen=True)
+class FileReading:
+    """What one file gave: a reading (box in the file's upright pixels) or an error."""
+
+    path: str
+    reading: Reading | None
+    error: str | None
+    trace: str | None = None  # the traceback, when the error was a bug rather than the file
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A stable answer of `watch`: the reading of one frame, when and how fast."""
+
+    t: float  # Unix time of the frame
+    frame: int  # its number, from 1
+    reading: Reading
+    fps: float | None  # recent frame rate; None until two frames were read
+
+
+def caption(reading: Reading) -> str:
+    """'3 (0.99)', 'no digit (unsure: 0.41)' or 'no digit'."""
+    if reading.digit is not None:
+        return f"{reading.digit} ({reading.confidence:.2f})"
+    if reading.confidence is not None:
+        return f"no digit (unsure: {reading.confidence:.2f})"
+    return "no digit"
+
+
+def record(result: FileReading) -> dict:
+    """The five fields every format carries; digit null means "no digit" (see --help)."""
+    read = result.reading.fields() if result.reading else dict.fromkeys(FIELDS[1:4])
+    return {"path": result.path, **read, "error": result.error}
+
+
+class JsonLinesSink:
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, result: FileReading) -> None:
+        self.stream.write(json.dumps(record(result)) + "\n")
+
+
+class CsvSink:
+    """CSV with a header; box is "x y w h", empty fields stand for null."""
+
+    def __init__(self, stream: TextIO):
+        self.writer = csv.writer(stream, lineterminator="\n")
+        self.writer.writerow(FIELDS)
+
+    def write(self, result: FileReading) -> None:
+        row = record(result)
+        row["box"] = None if row["box"] is None else " ".join(map(str, row["box"]))
+        self.writer.writerow("" if row[f] is None else row[f] for f in FIELDS)
+
+
+class TableSink:
+    """Aligned columns, written as results arrive (so the path goes last, unpadded)."""
+
+    LAYOUT = "{digit:<8}  {confidence:>10}  {box:<19}  {path}"
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        header = {f: f for f in FIELDS}
+        self.stream.write(self.LAYOUT.format(**header) + "\n")
+
+    def write(self, result: FileReading) -> None:
+        row = record(result)
+        if row["error"] is not None:
+            digit, path = "error", f"{row['path']}: {row['error']}"
+        else:
+            digit = "no digit" if row["digit"] is None else str(row["digit"])
+            path = row["path"]
+        confidence = "-" if row["confidence"] is None else f"{row['confidence']:.3f}"
+        box = "-" if row["box"] is None else " ".join(map(str, row["box"]))
+        line = self.LAYOUT.format(digit=digit, confidence=confidence, box=box, path=path)
+        self.stream.write(line + "\n")
+
+
+def make_sink(name: str, stream: TextIO) -> JsonLinesSink | CsvSink | TableSink:
+    return {"table": TableSink, "jsonl": JsonLinesSink, "csv": CsvSink}[name](stream)
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def format_jsonl(answer: Answer) -> str:
+    reading = answer.reading
+    return json.dumps(
+        {
+            "t": round(answer.t, 3),
+            **reading.fields(),
+            "fps": _rounded(answer.fps, 1),
+        }
+    )
+
+
+def format_table(answer: Answer) -> str:
+    clock = time.strftime("%H:%M:%S", time.localtime(answer.t))
+    fps = "" if answer.fps is None else f"  {answer.fps:.1f} fps"
+    return f"{clock}  {caption(answer.reading)}{fps}"
+
+
+class Reporter:
+    """Writes each answer as a flushed line (a service pipes it to a log) and, when given a
+    snapshot writer (watch --save), the annotated frame behind it."""
+
+    def __init__(
+        self,
+        fmt: str,
+        stream: TextIO,
+        snapshot: Callable[[Answer, np.ndarray], object] | None = None,
+    ):
+        self.format = format_jsonl if fmt == "jsonl" else format_table
+        self.stream, self.snapshot = stream, snapshot
+        self.unsaved = 0
+
+    def __call__(self, answer: Answer, grey: np.ndarray) -> None:
+        # One write per line: a signal between print()'s two writes could leave half a line.
+        self.stream.write(self.format(answer) + "\n")
+        self.stream.flush()
+        if self.snapshot is None:
+            return
+        try:
+            self.snapshot(answer, grey)
+        except OSError as exc:
+            self.unsaved += 1
+            if self.unsaved == 1:  # a full disk would otherwise fill the log too
+                print(f"digitcam watch: snapshot not saved ({exc})", file=sys.stderr)
