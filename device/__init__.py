@@ -1,0 +1,1 @@
+"""digitcam on the Pi: read handwritten digits from photos and the camera (no TensorFlow)."""

@@ -1,0 +1,1 @@
+"""How readings leave digitcam: table, JSONL and CSV for predict and watch; snapshots."""

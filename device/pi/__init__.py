@@ -1,0 +1,1 @@
+"""The Pi side of a deploy, run before the venv exists: standard library only."""

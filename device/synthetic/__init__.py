@@ -1,0 +1,1 @@
+"""Generated photos of handwriting on paper, for tests, demos and the benchmark."""
