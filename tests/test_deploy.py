@@ -30,7 +30,9 @@ from device.pi.release import (
     EXIT_SELF_CHECK,
     EXIT_SERVICE,
     EXIT_UNREACHABLE,
+    Layout,
     requirements,
+    self_check,
 )
 from device.pi.service import SYSTEMD_RUNNING
 from tests.conftest import REPO
@@ -365,3 +367,20 @@ def test_a_malformed_ssh_option_is_one_line(capsys):
     assert main(["deploy", "pi@host", "--ssh", "ssh -o 'unclosed"]) == EXIT_LOCAL
     err = capsys.readouterr().err
     assert err.startswith("digitcam deploy: --ssh") and err.count("\n") == 1
+
+
+def test_the_self_check_requires_a_camera_when_a_service_will_run(tmp_path):
+    """With --service, 'digitcam doctor --require-camera': no camera fails the deploy
+    instead of leaving a service that restarts forever."""
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    doctor = bin_dir / "digitcam"  # a doctor on a Pi without a camera
+    doctor.write_text(f'#!/bin/sh\necho "$*" > {tmp_path}/asked\n[ "$2" != --require-camera ]\n')
+    doctor.chmod(0o755)
+    layout = Layout(tmp_path)
+    self_check(layout, failure="no camera", camera=False)
+    assert (tmp_path / "asked").read_text() == "doctor\n"
+    with pytest.raises(DeployError) as failed:
+        self_check(layout, failure="no camera", camera=True)
+    assert failed.value.code == EXIT_SELF_CHECK
+    assert (tmp_path / "asked").read_text() == "doctor --require-camera\n"
