@@ -145,14 +145,13 @@ def fake_tool(fake_bin: Path, calls: Path, name: str, body: str = "") -> None:
     tool.chmod(0o755)
 
 
-@pytest.mark.parametrize("user_exists", [False, True])
-def test_install_makes_the_user_writes_unit_and_rule_then_enables_and_restarts(
-    venv, tmp_path, monkeypatch, user_exists
-):
+@pytest.fixture
+def fake_system(tmp_path, monkeypatch):
+    """A systemd 257 that says yes, useradd and usermod that change nothing here, root, and the
+    service's files under tmp_path; returns the file where the tools record their calls."""
     calls = tmp_path / "calls"
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    # a systemd 257 that says yes; useradd and usermod that change nothing on this machine
     fake_tool(
         fake_bin,
         calls,
@@ -169,6 +168,15 @@ def test_install_makes_the_user_writes_unit_and_rule_then_enables_and_restarts(
     monkeypatch.setattr(service, "LOGROTATE_PATH", tmp_path / "etc" / "digitcam.logrotate")
     monkeypatch.setattr(service, "LOG_FILE", tmp_path / "log" / "answers.jsonl")
     monkeypatch.setattr(os, "geteuid", lambda: 0)  # as root: no sudo
+    monkeypatch.setattr(service.pwd, "getpwnam", lambda name: object())  # the user exists
+    return calls
+
+
+@pytest.mark.parametrize("user_exists", [False, True])
+def test_install_makes_the_user_writes_unit_and_rule_then_enables_and_restarts(
+    venv, tmp_path, monkeypatch, fake_system, user_exists
+):
+    calls = fake_system
 
     def getpwnam(name):
         if user_exists and name == SERVICE_USER:
@@ -256,3 +264,18 @@ def test_paths_with_spaces_percent_and_dollar_survive_systemds_parsing(venv, tmp
 def test_a_control_character_in_a_path_is_refused(venv):
     with pytest.raises(service.ServiceError, match="control character"):
         render_unit(Path("/home/pi/odd\ndir/current"), Path("/home/pi/odd\ndir/venv"))
+
+
+def test_a_new_release_rewrites_an_outdated_unit_else_only_restarts(venv, fake_system):
+    app_dir = Path("/home/pi/digitcam/current")
+    service.UNIT_PATH.write_text("[Service]\nUser=pi\nExecStart=/old/digitcam watch\n")
+    service.refresh(app_dir, venv)  # a unit from before the sandbox: rewritten
+    assert unit_keys(service.UNIT_PATH.read_text())["Service"]["User"] == SERVICE_USER
+    assert "systemctl daemon-reload" in fake_system.read_text()
+    fake_system.unlink()
+    service.refresh(app_dir, venv)  # the same unit: restarted only
+    assert fake_system.read_text().splitlines() == [
+        "systemctl --version",
+        "systemctl restart digitcam.service",
+        "systemctl is-active digitcam.service",
+    ]

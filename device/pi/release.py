@@ -289,7 +289,7 @@ def update_service(layout: Layout, install: bool, restart: bool) -> str | None:
         if install:
             return service.install(layout.current, layout.venv)
         if restart and service.installed():
-            return service.restart()
+            return service.refresh(layout.current, layout.venv)
     except service.ServiceError as exc:
         raise DeployError(EXIT_SERVICE, str(exc)) from None
     return None

@@ -202,6 +202,14 @@ def ensure_user(as_root: list[str]) -> None:
         _run([*as_root, "usermod", "--append", "--groups", "video", SERVICE_USER])
 
 
+def refresh(app_dir: Path, venv: Path) -> str:
+    """An installed service, on a new current release: restarted, and first rewritten (with its
+    user) when this release renders another unit, as when the sandbox was added."""
+    if UNIT_PATH.read_text() != render_unit(app_dir, venv, LOG_FILE, systemd_version()):
+        return install(app_dir, venv)
+    return restart()
+
+
 def restart() -> str:
     as_root = _root_prefix()
     _run([*as_root, "systemctl", "restart", f"{NAME}.service"])
