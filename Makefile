@@ -4,30 +4,58 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= train,device,dev
 comma := ,
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
+empty :=
+space := $(empty) $(empty)
+# The venv keeps the extras it was made with ($(VENV)/.extras; older venvs named them in their
+# stamp): a target adds the extras it needs and never swaps one, so a venv made with
+# EXTRAS=train-gpu,device,dev keeps tensorflow[and-cuda] through a plain `make train`.
+OLD_STAMP_EXTRAS = $(subst train+gpu,train-gpu,$(wordlist 3,99,$(subst -, ,$(subst train-gpu,train+gpu,$(notdir $(firstword $(wildcard $(VENV)/.installed-*)))))))
+VENV_EXTRAS := $(strip $(or $(subst $(comma), ,$(shell cat $(VENV)/.extras 2>/dev/null)),$(OLD_STAMP_EXTRAS)))
+ASKED_EXTRAS := $(subst $(comma), ,$(EXTRAS))
+GOALS := $(or $(MAKECMDGOALS),help)
+DEFAULT_EXTRAS := train device dev
+# Deploying and benchmarking need only the Pi's runtime (no TensorFlow); a new venv made for
+# anything else gets the default extras.
+NEEDS := $(if $(filter train train-quick convert,$(GOALS)),train device) \
+  $(if $(filter test lint format,$(GOALS)),$(DEFAULT_EXTRAS)) \
+  $(if $(filter deploy rollback bench,$(GOALS)),device) \
+  $(if $(VENV_EXTRAS)$(ASKED_EXTRAS),,$(if $(filter-out deploy rollback bench,$(GOALS)),$(DEFAULT_EXTRAS)))
+HAVE := $(VENV_EXTRAS) $(ASKED_EXTRAS)
+VENV_WANTS := $(sort $(HAVE) $(if $(filter train-gpu,$(HAVE)),$(filter-out train,$(NEEDS)),$(NEEDS)))
+ifneq ($(filter train,$(VENV_WANTS)),)
+ifneq ($(filter train-gpu,$(VENV_WANTS)),)
+$(error .venv has EXTRAS=$(subst $(space),$(comma),$(VENV_EXTRAS)) and EXTRAS=$(EXTRAS) would mix tensorflow-cpu and tensorflow[and-cuda]: leave EXTRAS out, or rm -rf .venv and make setup EXTRAS=...)
+endif
+endif
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # The offline MNIST copy beside this checkout, when there is one; else the Keras download.
 MNIST_DIR ?= $(wildcard $(CURDIR)/../shared/data/mnist)
 export MNIST_DIR
-# make deploy: the Pi as for ssh (user@host or a ~/.ssh/config alias), its directory, SERVICE=1
+# make deploy: the Pi as for ssh (user@host or a ~/.ssh/config alias), its directory, SERVICE=1.
+# Recipes read PI and PI_DIR from the environment ("$$PI"), so any character in them is safe.
 PI ?=
 PI_DIR ?= digitcam
+export PI PI_DIR
 SERVICE ?=
 TRAIN_ARGS ?=
 CONVERT_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup train train-quick convert deploy bench test lint format clean
+.PHONY: help setup train train-quick convert deploy rollback bench test lint format clean FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Rebuilt when pyproject.toml changes or a target needs an extra the venv lacks.
+$(STAMP): pyproject.toml $(if $(filter-out $(VENV_EXTRAS),$(VENV_WANTS)),FORCE)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(PY) -m pip install --quiet -e '.[$(subst $(space),$(comma),$(VENV_WANTS))]'
+	echo '$(subst $(space),$(comma),$(VENV_WANTS))' > $(VENV)/.extras
 	rm -f $(VENV)/.installed-* && touch $@
+
+FORCE:
 
 setup: $(STAMP) ## create .venv and install digitcam (EXTRAS=train-gpu,device,dev for a GPU)
 
@@ -41,8 +69,12 @@ convert: $(STAMP) ## quantize build/train/model.keras to int8, verify, install i
 	$(PY) -m convert --model build/train/model.keras --out models/digitcam.tflite $(CONVERT_ARGS)
 
 deploy: $(STAMP) ## send runtime + model to a Pi, install, self-check: PI=user@host [SERVICE=1]
-	@test -n "$(PI)" || { echo "usage: make deploy PI=user@host [SERVICE=1] [PI_DIR=digitcam]" >&2; exit 2; }
-	$(PY) -m device deploy '$(PI)' --dir '$(PI_DIR)' $(if $(filter 1 yes true,$(SERVICE)),--service)
+	@test -n "$$PI" || { echo "usage: make deploy PI=user@host [SERVICE=1] [PI_DIR=digitcam]" >&2; exit 2; }
+	$(PY) -m device deploy --dir "$$PI_DIR" $(if $(filter 1 yes true,$(SERVICE)),--service) -- "$$PI"
+
+rollback: $(STAMP) ## make the Pi's previous release current again: PI=user@host [PI_DIR=digitcam]
+	@test -n "$$PI" || { echo "usage: make rollback PI=user@host [PI_DIR=digitcam]" >&2; exit 2; }
+	$(PY) -m device deploy --dir "$$PI_DIR" --rollback -- "$$PI"
 
 bench: $(STAMP) ## measure size, accuracy, latency, fps, throughput into build/bench (BENCH_ARGS=--quick)
 	$(PY) -m device bench --out build/bench $(BENCH_ARGS)

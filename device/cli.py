@@ -86,5 +86,42 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+# digitcam-train and digitcam-convert are installed wherever digitcam is, the Pi included
+# (console scripts cannot depend on an extra), so they start here: where train/ or
+# TensorFlow is missing they say so in one line; elsewhere they become `python -m train`.
+WORKSTATION_STAGES = {"train": "training", "convert": "converting a model"}
+
+
+def train_main() -> int:
+    return workstation_stage("train")
+
+
+def convert_main() -> int:
+    return workstation_stage("convert")
+
+
+def workstation_stage(package: str) -> int:
+    import importlib.util
+    import os
+
+    prog, what = f"digitcam-{package}", WORKSTATION_STAGES[package]
+    if importlib.util.find_spec(package) is None:
+        print(
+            f"{prog}: {what} belongs on the workstation, not here (a deploy sends only the "
+            f"runtime): run 'make {package}' in the checkout there, then 'make deploy'",
+            file=sys.stderr,
+        )
+        return 2
+    if importlib.util.find_spec("tensorflow") is None:
+        print(
+            f"{prog}: {what} needs TensorFlow, which this environment lacks: run "
+            f"'make {package}' in the checkout (it installs the train extra)",
+            file=sys.stderr,
+        )
+        return 2
+    os.execv(sys.executable, [sys.executable, "-m", package, *sys.argv[1:]])
+    return 0  # not reached: execv replaces this process
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -116,3 +116,47 @@ def test_watch_and_predict_share_the_name_table(tmp_path, capsys):
         assert "no digit" in capsys.readouterr().out
     assert main(["predict", str(tmp_path), "--format", "table"]) == 0
     assert capsys.readouterr().out.startswith("digit")
+
+
+@pytest.mark.parametrize(("package", "what"), [("train", "training"), ("convert", "converting")])
+def test_training_commands_on_the_pi_say_where_they_belong(monkeypatch, capsys, package, what):
+    """A deploy sends device/ only: on the Pi, train/ and convert/ are not there."""
+    import importlib.util
+
+    from device import cli
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == package else real_find_spec(name, *args),
+    )
+    assert cli.workstation_stage(package) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"digitcam-{package}: {what}") and err.count("\n") == 1
+    assert "belongs on the workstation" in err
+
+
+def test_training_commands_without_tensorflow_say_how_to_get_it(monkeypatch, capsys):
+    import importlib.util
+
+    from device import cli
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "tensorflow" else real_find_spec(name, *args),
+    )
+    assert cli.train_main() == 2
+    err = capsys.readouterr().err
+    assert "needs TensorFlow" in err and "make train" in err and err.count("\n") == 1
+
+
+def test_training_commands_on_the_workstation_run_the_stage():
+    code = (
+        "import sys; from device.cli import convert_main; sys.argv[1:] = ['--help']; convert_main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: digitcam-convert")

@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -24,11 +25,14 @@ from device.deploy.remote import DeployError, Remote
 from device.model.selftest import LABEL, builtin_digit
 from device.pi.release import (
     EXIT_LOCAL,
+    EXIT_NO_ROLLBACK,
     EXIT_PI_NOT_READY,
     EXIT_SELF_CHECK,
     EXIT_SERVICE,
     EXIT_UNREACHABLE,
+    Layout,
     requirements,
+    self_check,
 )
 from device.pi.service import SYSTEMD_RUNNING
 from tests.conftest import REPO
@@ -45,7 +49,7 @@ class FakePi:
 
     @property
     def root(self) -> Path:
-        return self.home / "digitcam"
+        return self.home / "my digitcam"  # a space: every layer must quote it
 
     def run(self, command: str) -> subprocess.CompletedProcess:
         argv = [*shlex.split(self.ssh), "-o", "BatchMode=yes", "fakepi", command]
@@ -180,7 +184,7 @@ def test_first_deploy_installs_and_self_checks_on_the_pi(fake_pi, first_deploy):
 
 
 def test_doctor_runs_over_ssh_in_the_deployed_environment(fake_pi, first_deploy):
-    done = fake_pi.run(f"{fake_pi.root}/venv/bin/digitcam doctor")
+    done = fake_pi.run(shlex.quote(f"{fake_pi.root}/venv/bin/digitcam") + " doctor")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"python: {fake_pi.python}" not in done.stdout  # the venv's, not the system's
     assert f"{fake_pi.root}/venv/bin/python" in done.stdout
@@ -191,7 +195,8 @@ def test_predict_runs_over_ssh_in_the_deployed_environment(fake_pi, first_deploy
     photo = Image.new("L", (320, 320), 235)
     photo.paste(Image.fromarray(ink_on_paper).resize((168, 168), Image.BILINEAR), (76, 76))
     photo.save(tmp_path / "seven.png")
-    command = f"{fake_pi.root}/venv/bin/digitcam predict {tmp_path}/seven.png --format jsonl"
+    digitcam = shlex.quote(f"{fake_pi.root}/venv/bin/digitcam")
+    command = f"{digitcam} predict {tmp_path}/seven.png --format jsonl"
     done = fake_pi.run(command)
     assert done.returncode == 0, done.stdout + done.stderr
     (answer,) = [json.loads(line) for line in done.stdout.splitlines()]
@@ -212,6 +217,7 @@ def test_a_changed_file_alone_travels_and_becomes_a_new_release(
 ):
     source = copy_runtime(tmp_path)
     (source / "README.md").write_text((source / "README.md").read_text() + "\nOn this Pi.\n")
+    (source / "README.md").chmod(0o666)  # writable by all here; never on the Pi
     before = fake_pi.current()
     fake_pi.deploy_from(source)
     output = capfd.readouterr().out
@@ -219,6 +225,45 @@ def test_a_changed_file_alone_travels_and_becomes_a_new_release(
     assert fake_pi.current() != before
     assert (fake_pi.root / "current" / "README.md").read_text().endswith("On this Pi.\n")
     assert (fake_pi.root / before).is_dir()  # kept for a rollback
+    mode = stat.S_IMODE((fake_pi.root / "current" / "README.md").stat().st_mode)
+    assert mode & 0o022 == 0 and mode & 0o004  # rsync --chmod=go-w, readable by the service
+
+
+def deployed_code(pi: FakePi) -> str:
+    """The release directory the venv's editable install imports digitcam from."""
+    python = shlex.quote(f"{pi.root}/venv/bin/python")
+    done = pi.run(f"cd / && {python} -c 'import device; print(device.__file__)'")
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip()).parents[1].name
+
+
+def test_rollback_makes_the_previous_release_current_again(fake_pi, second_deploy, tmp_path, capfd):
+    source = copy_runtime(tmp_path)
+    (source / "README.md").write_text(source.joinpath("README.md").read_text() + "\nNew.\n")
+    before = Path(fake_pi.current()).name
+    fake_pi.deploy_from(source)
+    newer = Path(fake_pi.current()).name
+    assert newer != before and deployed_code(fake_pi) == newer
+    capfd.readouterr()
+
+    done = run_deploy(fake_pi, "--rollback")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"release {before} is now current" in done.stdout
+    assert f"rolled back from {newer}" in done.stdout
+    assert "all checks passed" in done.stdout  # the doctor, run on the rolled-back release
+    assert Path(fake_pi.current()).name == before
+    assert deployed_code(fake_pi) == before  # the editable install points at it again
+    assert not (fake_pi.root / "current" / "README.md").read_text().endswith("New.\n")
+    assert (fake_pi.root / "releases" / newer).is_dir()  # still there, to go forward again
+
+
+def test_rollback_without_an_older_release_says_so_and_changes_nothing(fake_pi, tmp_path):
+    empty = FakePi(fake_pi.ssh, tmp_path, fake_pi.python)
+    done = run_deploy(empty, "--rollback")
+    assert done.returncode == EXIT_NO_ROLLBACK
+    assert done.stderr.count("\n") == 1 and "nothing to roll back" in done.stderr
+    assert not empty.root.exists()  # a rollback creates nothing
 
 
 def test_a_release_failing_its_self_check_leaves_the_previous_one_current(
@@ -236,7 +281,7 @@ def test_a_release_failing_its_self_check_leaves_the_previous_one_current(
     assert failed.value.code == EXIT_SELF_CHECK
     assert "stays current" in capfd.readouterr().err
     assert fake_pi.current() == before
-    assert fake_pi.run(f"{fake_pi.root}/venv/bin/digitcam doctor").returncode == 0
+    assert fake_pi.run(shlex.quote(f"{fake_pi.root}/venv/bin/digitcam") + " doctor").returncode == 0
 
 
 def test_unreachable_pi_fails_in_one_line_and_changes_nothing(fake_pi, second_deploy):
@@ -255,7 +300,7 @@ def test_unwritable_directory_fails_in_one_line_and_changes_nothing(fake_pi, sec
     done = run_deploy(FakePi(fake_pi.ssh, Path("/proc/no-such-dir"), fake_pi.python))
     assert done.returncode == EXIT_PI_NOT_READY
     assert done.stderr.count("\n") == 1
-    assert "cannot create or write /proc/no-such-dir/digitcam on fakepi" in done.stderr
+    assert "cannot create or write /proc/no-such-dir/my digitcam on fakepi" in done.stderr
     assert fake_pi.current() == before
 
 
@@ -285,7 +330,57 @@ def test_a_checkout_without_a_model_is_refused_before_connecting(tmp_path):
     assert "make train convert" in str(refused.value)
 
 
+@pytest.mark.parametrize("target", ["-oProxyCommand=touch /tmp/digitcam-owned", ""])
+def test_a_target_that_ssh_would_read_as_an_option_is_refused(capsys, target):
+    assert main(["deploy", "--ssh", "false", "--", target]) == EXIT_LOCAL
+    err = capsys.readouterr().err
+    assert err.startswith("digitcam deploy:") and err.count("\n") == 1
+    assert "user@host" in err
+
+
+def test_ssh_is_told_where_its_options_end():
+    assert Remote("pi@host", ("ssh", "-p", "2222")).shell("true")[-3:] == ["--", "pi@host", "true"]
+
+
+@pytest.mark.skipif(Path(sys.prefix) != REPO / ".venv", reason="make uses the checkout's .venv")
+def test_makes_pi_variable_may_hold_any_character():
+    """PI reaches digitcam through the environment, never pasted into a shell line: a quote
+    in it is part of the name, and a leading dash is refused by digitcam, not read by ssh."""
+
+    def make_deploy(pi: str) -> str:
+        done = subprocess.run(
+            ["make", "-s", "--no-print-directory", "deploy", f"PI={pi}"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DIGITCAM_SSH": "ssh -o ConnectTimeout=2"},
+            timeout=120,
+        )
+        assert done.returncode != 0
+        return done.stderr
+
+    assert "cannot reach o'brien@nowhere.invalid over SSH" in make_deploy("o'brien@nowhere.invalid")
+    assert "'-oProxyCommand=false' is not a Pi to ssh to" in make_deploy("-oProxyCommand=false")
+
+
 def test_a_malformed_ssh_option_is_one_line(capsys):
     assert main(["deploy", "pi@host", "--ssh", "ssh -o 'unclosed"]) == EXIT_LOCAL
     err = capsys.readouterr().err
     assert err.startswith("digitcam deploy: --ssh") and err.count("\n") == 1
+
+
+def test_the_self_check_requires_a_camera_when_a_service_will_run(tmp_path):
+    """With --service, 'digitcam doctor --require-camera': no camera fails the deploy
+    instead of leaving a service that restarts forever."""
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    doctor = bin_dir / "digitcam"  # a doctor on a Pi without a camera
+    doctor.write_text(f'#!/bin/sh\necho "$*" > {tmp_path}/asked\n[ "$2" != --require-camera ]\n')
+    doctor.chmod(0o755)
+    layout = Layout(tmp_path)
+    self_check(layout, failure="no camera", camera=False)
+    assert (tmp_path / "asked").read_text() == "doctor\n"
+    with pytest.raises(DeployError) as failed:
+        self_check(layout, failure="no camera", camera=True)
+    assert failed.value.code == EXIT_SELF_CHECK
+    assert (tmp_path / "asked").read_text() == "doctor --require-camera\n"

@@ -220,3 +220,24 @@ def test_doctor_reports_missing_pillow_as_a_finding_and_still_checks_the_model()
     assert "FAIL  pillow: cannot import Pillow" in done.stdout
     assert "ok    self-test" in done.stdout  # the model needs numpy and LiteRT, not Pillow
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("cameras", [[], None])  # none found; picamera2 not installed
+def test_a_missing_camera_fails_when_the_service_needs_it(on_a_pi, monkeypatch, cameras):
+    if cameras is None:
+        monkeypatch.setitem(sys.modules, "picamera2", None)
+    else:
+        fake = types.ModuleType("picamera2")
+        fake.Picamera2 = types.SimpleNamespace(global_camera_info=lambda: cameras)
+        monkeypatch.setitem(sys.modules, "picamera2", fake)
+    assert doctor.check_camera().status in (WARN, INFO)
+    found = doctor.check_camera(required=True)
+    assert found.status == FAIL
+    assert_actionable(found)
+    assert "service" in found.message
+
+
+def test_require_camera_makes_doctor_exit_1_without_a_camera(model_copy, no_picamera2, capsys):
+    args = argparse.Namespace(model=model_copy, require_camera=True)
+    assert doctor.run(args) == 1
+    assert "FAIL  camera:" in capsys.readouterr().out

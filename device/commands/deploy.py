@@ -13,10 +13,12 @@ release so that only changes travel. On the Pi it installs digitcam[device] into
 (made with --system-site-packages so apt's python3-picamera2 is visible) and runs
 'digitcam doctor'; only when that passes does DIR/current switch to the new release.
 A failed deploy leaves the previous release current. Needs key login (ssh-copy-id PI).
+--rollback makes the release before the current one current again (installed, self-checked,
+the service restarted). More in docs/pi.md.
 
 exit status: 0 deployed, 2 local problem (model, ssh, rsync), 3 Pi unreachable, 4 Pi not
 ready (directory, Python, rsync), 5 copy failed, 6 install failed, 7 self-check failed,
-8 service failed, 9 another deploy is running"""
+8 service failed, 9 another deploy is running, 10 nothing to roll back to"""
 
 
 def add_arguments(parser) -> None:
@@ -32,6 +34,11 @@ def add_arguments(parser) -> None:
         help="also install the systemd service that runs 'digitcam watch' at boot (needs sudo)",
     )
     parser.add_argument(
+        "--rollback",
+        action="store_true",
+        help="send nothing: make the previous release on the Pi current again",
+    )
+    parser.add_argument(
         "--ssh",
         default=os.environ.get("DIGITCAM_SSH", "ssh"),
         help="ssh command and options, e.g. 'ssh -p 2222' (default: $DIGITCAM_SSH or ssh)",
@@ -44,7 +51,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from device.deploy.push import deploy
+    from device.deploy.push import deploy, rollback
     from device.deploy.remote import DeployError, Remote
     from device.pi.release import EXIT_LOCAL
 
@@ -53,9 +60,18 @@ def run(args) -> int:
     except ValueError as exc:
         print(f"digitcam deploy: --ssh {args.ssh!r}: {exc}", file=sys.stderr)
         return EXIT_LOCAL
-    remote = Remote(args.target, ssh)
+    if args.rollback and args.service:
+        print(
+            "digitcam deploy: --rollback takes no --service (an installed service is restarted)",
+            file=sys.stderr,
+        )
+        return EXIT_LOCAL
     try:
-        print(deploy(remote, args.dir, args.python, args.service))
+        remote = Remote(args.target, ssh)
+        if args.rollback:
+            print(rollback(remote, args.dir, args.python))
+        else:
+            print(deploy(remote, args.dir, args.python, args.service))
     except DeployError as exc:
         if str(exc):
             print(f"digitcam deploy: {exc}", file=sys.stderr)

@@ -16,7 +16,8 @@ from device.live.board import raspberry_pi_model
 DESCRIPTION = """\
 Checks that this machine can run digitcam and says what to do about each problem, one line
 each: Python and numpy versions, which TFLite interpreter is used, whether the model matches
-its metadata and reads a built-in handwritten 7, and whether a camera is there.
+its metadata and reads a built-in handwritten 7, and whether a camera is there (a missing
+camera is a warning, or with --require-camera, as a deploy with --service asks, a failure).
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed."""
 
 MIN_PYTHON = (3, 10)
@@ -39,21 +40,28 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--model", type=Path, help=f"{DEFAULT_MODEL_HELP} (default: the one predict uses)"
     )
+    parser.add_argument(
+        "--require-camera",
+        action="store_true",
+        help="fail when there is no usable camera (the service needs one)",
+    )
 
 
 def run(args) -> int:
-    findings = run_checks(args.model or default_model_path())
+    findings = run_checks(
+        args.model or default_model_path(), getattr(args, "require_camera", False)
+    )
     print(format_report(findings))
     return 1 if any(f.status == FAIL for f in findings) else 0
 
 
-def run_checks(model_path: Path) -> list[Finding]:
+def run_checks(model_path: Path, require_camera: bool = False) -> list[Finding]:
     findings = [check_python(), check_numpy(), check_pillow()]
     if findings[1].status == FAIL:
         return findings  # everything below needs numpy
     findings.append(check_interpreter())
     findings.extend(check_model(Path(model_path)))
-    findings.append(check_camera())
+    findings.append(check_camera(require_camera))
     return findings
 
 
@@ -217,16 +225,20 @@ def check_model(model_path: Path) -> list[Finding]:
     return [*found, Finding(OK, "self-test", f"{detail} in {elapsed_ms:.1f} ms")]
 
 
-def check_camera() -> Finding:
-    """Whether picamera2 imports and sees a camera; advice only matters on a Raspberry Pi."""
+def check_camera(required: bool = False) -> Finding:
+    """Whether picamera2 imports and sees a camera; advice only matters on a Raspberry Pi,
+    unless required (the service is to run 'watch --source picamera' here)."""
     from device.live.camera import import_picamera2, list_cameras
     from device.live.frames import NoCamera, SourceError
 
     try:
         cameras = list_cameras(import_picamera2())
-    except NoCamera as exc:
-        return Finding(WARN, "camera", str(exc))
     except SourceError as exc:
-        return Finding(WARN if raspberry_pi_model() else INFO, "camera", str(exc))
+        if required:
+            return Finding(
+                FAIL, "camera", f"{exc} (the service needs the camera; or deploy without it)"
+            )
+        on_a_pi = raspberry_pi_model() or isinstance(exc, NoCamera)
+        return Finding(WARN if on_a_pi else INFO, "camera", str(exc))
     names = ", ".join(str(camera.get("Model", "unknown")) for camera in cameras)
     return Finding(OK, "camera", f"{len(cameras)} found ({names})")

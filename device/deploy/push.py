@@ -1,4 +1,5 @@
-"""The workstation side of a deploy: send the runtime and model over SSH, install, self-check."""
+"""The workstation side of a deploy: send the runtime and model over SSH, install, self-check;
+or roll the Pi back to its previous release."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from device.pi.release import (
     EXIT_BUSY,
     EXIT_INSTALL,
     EXIT_LOCAL,
+    EXIT_NO_ROLLBACK,
     EXIT_PI_NOT_READY,
     EXIT_SELF_CHECK,
     EXIT_SERVICE,
@@ -37,6 +39,7 @@ RUNTIME_FILES = ("pyproject.toml", "README.md", "device")
 
 # Runs on the Pi before anything is sent: makes DIR and checks what the deploy will need.
 PREPARE_SCRIPT = r"""
+umask 022
 case "$1" in "~/"*) set -- "${1#"~/"}" "$2" "$3" ;; esac
 mkdir -p -- "$1/releases" || exit 41
 cd -- "$1" && echo "root=$(pwd -P)" || exit 41
@@ -49,7 +52,20 @@ if [ "$3" = service ]; then
   [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null || exit 45
 fi
 """
-PI_SIDE_EXITS = (EXIT_TRANSFER, EXIT_INSTALL, EXIT_SELF_CHECK, EXIT_SERVICE, EXIT_BUSY)
+# --rollback: the deploy directory and its current release, resolved; nothing is created.
+ROLLBACK_SCRIPT = r"""
+case "$1" in "~/"*) set -- "${1#"~/"}" ;; esac
+cd -- "$1" 2>/dev/null && [ -L current ] || exit 46
+echo "root=$(pwd -P)"
+"""
+PI_SIDE_EXITS = (
+    EXIT_TRANSFER,
+    EXIT_INSTALL,
+    EXIT_SELF_CHECK,
+    EXIT_SERVICE,
+    EXIT_BUSY,
+    EXIT_NO_ROLLBACK,
+)
 PREPARE_FAILURES = {
     41: "cannot create or write {dir} on {target} ({said}): "
     "choose another directory (--dir, or make deploy PI_DIR=...)",
@@ -142,22 +158,44 @@ def remove_partial(remote: Remote, destination: str) -> None:
         run_remote(remote, ["rm", "-rf", destination], EXIT_UNREACHABLE)
 
 
+def rollback(remote: Remote, remote_dir: str, python: str) -> str:
+    """Makes the Pi's previous release current again; returns a summary line."""
+    require_local_tools(remote, EXIT_LOCAL)
+    done = run_remote(
+        remote, ["sh", "-c", ROLLBACK_SCRIPT, "rollback", remote_dir], EXIT_UNREACHABLE
+    )
+    if done.returncode != 0:
+        raise DeployError(
+            EXIT_NO_ROLLBACK,
+            f"nothing to roll back: no deployed release in {remote_dir} on {remote.target}",
+        )
+    root = done.stdout.strip().partition("root=")[2]
+    # The current release's own device.pi.release does it: it knows the layout it made.
+    argv = [python, "-u", "-m", "device.pi.release", root, "--rollback"]
+    run_release(remote, f"{root}/current", argv, doing="rolling back")
+    return f"rolled back {remote.target}:{root}"
+
+
 def activate(remote: Remote, root: str, release: str, python: str, service: bool) -> None:
     """Runs device.pi.release from the sent tree with the Pi's Python; its output shows here."""
-    command = shlex.join([python, "-u", "-m", "device.pi.release", root, release])
-    line = f"cd {shlex.quote(f'{root}/releases/{release}')} && PYTHONDONTWRITEBYTECODE=1 {command}"
-    done = subprocess.run(
-        remote.shell(line + (" --service" if service else "")), stdin=subprocess.DEVNULL
-    )
+    argv = [python, "-u", "-m", "device.pi.release", root, release]
+    argv += ["--service"] if service else []
+    run_release(remote, f"{root}/releases/{release}", argv, doing="installing")
+
+
+def run_release(remote: Remote, cwd: str, argv: list[str], doing: str) -> None:
+    """Runs argv in cwd on the Pi, its output shown here as it comes; DeployError on failure."""
+    line = f"cd {shlex.quote(cwd)} && PYTHONDONTWRITEBYTECODE=1 {shlex.join(argv)}"
+    done = subprocess.run(remote.shell(line), stdin=subprocess.DEVNULL)
     if done.returncode == SSH_UNREACHABLE:
         raise DeployError(
             EXIT_UNREACHABLE,
-            f"lost the SSH connection to {remote.target} while installing: deploy again",
+            f"lost the SSH connection to {remote.target} while {doing}: try again",
         )
     if done.returncode in PI_SIDE_EXITS:
         raise DeployError(done.returncode, "")  # device.pi.release has said why, in one line
     if done.returncode != 0:
         raise DeployError(
             EXIT_INSTALL,
-            f"installing on {remote.target} failed (exit {done.returncode}, see above)",
+            f"{doing} on {remote.target} failed (exit {done.returncode}, see above)",
         )

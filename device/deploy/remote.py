@@ -9,12 +9,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from device.pi.release import DeployError
+from device.pi.release import EXIT_LOCAL, DeployError
 
 # Never prompt (a deploy must not hang on a password or an unknown host key); give up quickly.
 SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=10")
 SSH_UNREACHABLE = 255  # ssh's own exit status when it could not connect or log in
 RSYNC_EXCLUDES = ("__pycache__/", "*.pyc")
+# Nothing sent is writable by anyone but the deployer; all of it is readable by the service's
+# own user, whatever the workstation's umask.
+RSYNC_CHMOD = "--chmod=go-w,a+rX"
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,19 @@ class Remote:
     target: str  # user@host, or a Host alias from ~/.ssh/config
     ssh: tuple[str, ...] = ("ssh",)  # the ssh command with the user's own options
 
+    def __post_init__(self):
+        if not self.target or self.target.startswith("-"):
+            raise DeployError(
+                EXIT_LOCAL, f"{self.target!r} is not a Pi to ssh to: give user@host or an alias"
+            )
+
     def command(self, remote_argv: list[str]) -> list[str]:
         """A local argv that runs remote_argv on the Pi (quoted for its login shell)."""
         return self.shell(shlex.join(remote_argv))
 
     def shell(self, line: str) -> list[str]:
         """A local argv that runs one shell command line on the Pi."""
-        return [*self.ssh, *SSH_OPTIONS, self.target, line]
+        return [*self.ssh, *SSH_OPTIONS, "--", self.target, line]
 
     def rsync_shell(self) -> str:
         return shlex.join([*self.ssh, *SSH_OPTIONS])
@@ -94,7 +103,8 @@ def send_tree(
     times, decide what changed: a re-converted model often has the same size.
     """
     argv = ["rsync", "--recursive", "--links", "--perms", "--times", "--relative", "--checksum"]
-    argv += ["--itemize-changes", "--stats", "--no-human-readable", "-e", remote.rsync_shell()]
+    argv += ["--itemize-changes", "--stats", "--no-human-readable", RSYNC_CHMOD]
+    argv += ["-e", remote.rsync_shell()]
     argv += [f"--exclude={pattern}" for pattern in RSYNC_EXCLUDES]
     if link_dest:
         argv.append(f"--link-dest={link_dest}")

@@ -1,4 +1,4 @@
-"""On the Pi, during a deploy: install a sent release, self-check it, then make it current."""
+"""On the Pi: install a sent release, self-check it and make it current; or roll back."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ EXIT_INSTALL = 6  # the virtual environment or pip failed
 EXIT_SELF_CHECK = 7  # digitcam doctor failed on the Pi; the previous release stays current
 EXIT_SERVICE = 8  # the systemd service could not be installed or restarted
 EXIT_BUSY = 9  # another deploy to the same directory is running
+EXIT_NO_ROLLBACK = 10  # --rollback: no release before the current one on the Pi
 
-KEEP_RELEASES = 3  # the newest few stay on the Pi for a manual rollback
+KEEP_RELEASES = 3  # the newest few stay on the Pi, for 'digitcam deploy PI --rollback'
 GENERATED = ("__pycache__", "build")  # written into a release by Python and pip, never sent
 
 
@@ -71,14 +72,23 @@ class Layout:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m device.pi.release", description=__doc__)
     parser.add_argument("root", type=Path, help="the deploy directory on this Pi")
-    parser.add_argument("name", help="the release just sent into ROOT/releases/")
+    parser.add_argument("name", nargs="?", help="the release just sent into ROOT/releases/")
     parser.add_argument("--service", action="store_true", help="install the systemd service")
+    parser.add_argument(
+        "--rollback", action="store_true", help="make the release before the current one current"
+    )
     args = parser.parse_args(argv)
+    if (args.name is None) != args.rollback:
+        parser.error("give either the name of a sent release or --rollback")
     layout = Layout(args.root.resolve())
     os.chdir(layout.root)  # not the new release: a failed one is deleted, pip needs a cwd
+    os.umask(0o022)  # the venv and pip's files must be readable by the service's own user
     try:
         with deploy_lock(layout):
-            print(activate(layout, args.name, args.service), flush=True)
+            if args.rollback:
+                print(rollback(layout), flush=True)
+            else:
+                print(activate(layout, args.name, args.service), flush=True)
     except DeployError as exc:
         print(f"digitcam deploy: {exc}", file=sys.stderr, flush=True)
         return exc.code
@@ -106,7 +116,7 @@ def activate(layout: Layout, name: str, install_service: bool) -> str:
         previous and is_pinned(layout, previous) and same_tree(new, layout.release(previous))
     )
     if changed:
-        install_release(layout, name, previous)
+        install_release(layout, name, previous, camera=install_service)
         switch_current(layout, name)
         removed = prune(layout)
         result = f"release {name} is now current in {layout.root}"
@@ -114,18 +124,24 @@ def activate(layout: Layout, name: str, install_service: bool) -> str:
     else:
         shutil.rmtree(new)
         say(f"nothing changed: release {previous} stays current")
-        self_check(layout, failure=f"release {previous} fails its self-check (see above)")
+        self_check(
+            layout,
+            failure=f"release {previous} fails its self-check (see above)",
+            camera=install_service,
+        )
         result = f"release {previous} is current in {layout.root}"
     status = update_service(layout, install=install_service, restart=changed)
     return f"{result}\n{status}" if status else result
 
 
-def install_release(layout: Layout, name: str, previous: str | None) -> None:
+def install_release(layout: Layout, name: str, previous: str | None, camera: bool) -> None:
     """Installs and self-checks release name; on failure, deletes it and re-pins previous."""
     try:
         ensure_venv(layout)
         pip_install(layout, layout.release(name), with_dependencies=True)
-        self_check(layout, failure=f"release {name} failed its self-check (see above)")
+        self_check(
+            layout, failure=f"release {name} failed its self-check (see above)", camera=camera
+        )
     except DeployError as exc:
         shutil.rmtree(layout.release(name), ignore_errors=True)
         if not previous:
@@ -133,6 +149,32 @@ def install_release(layout: Layout, name: str, previous: str | None) -> None:
         if is_pinned(layout, name):
             pip_install(layout, layout.release(previous), with_dependencies=False)
         raise DeployError(exc.code, f"{exc}; release {previous} stays current") from None
+
+
+def rollback(layout: Layout) -> str:
+    """Makes the release before the current one current again: pinned, self-checked, switched,
+    the service restarted. If it fails its self-check, the current release stays."""
+    current = layout.current_name()
+    older = sorted(
+        path.name
+        for path in layout.releases.iterdir()
+        if path.is_dir() and current and path.name < current
+    )
+    if not current or not older:
+        kept = f"only release {current} is on the Pi" if current else "no release is current"
+        raise DeployError(EXIT_NO_ROLLBACK, f"nothing to roll back to in {layout.root}: {kept}")
+    target = older[-1]
+    say(f"rolling back from release {current} to {target}")
+    try:
+        pip_install(layout, layout.release(target), with_dependencies=True)
+        self_check(layout, failure=f"release {target} fails its self-check (see above)")
+    except DeployError as exc:
+        pip_install(layout, layout.release(current), with_dependencies=False)
+        raise DeployError(exc.code, f"{exc}; release {current} stays current") from None
+    switch_current(layout, target)
+    result = f"release {target} is now current in {layout.root} (rolled back from {current})"
+    status = update_service(layout, install=False, restart=True)
+    return f"{result}\n{status}" if status else result
 
 
 def say(line: str) -> None:
@@ -215,9 +257,11 @@ def system_numpy() -> str | None:
         return None
 
 
-def self_check(layout: Layout, failure: str) -> None:
+def self_check(layout: Layout, failure: str, camera: bool = False) -> None:
+    """digitcam doctor, in the venv; with camera (a service will run), no camera is a failure."""
     say("running digitcam doctor on the Pi:")
-    done = subprocess.run([layout.venv / "bin" / "digitcam", "doctor"])
+    argv = [layout.venv / "bin" / "digitcam", "doctor", *(["--require-camera"] if camera else [])]
+    done = subprocess.run(argv)
     if done.returncode != 0:
         raise DeployError(EXIT_SELF_CHECK, failure)
 
@@ -245,7 +289,7 @@ def update_service(layout: Layout, install: bool, restart: bool) -> str | None:
         if install:
             return service.install(layout.current, layout.venv)
         if restart and service.installed():
-            return service.restart()
+            return service.refresh(layout.current, layout.venv)
     except service.ServiceError as exc:
         raise DeployError(EXIT_SERVICE, str(exc)) from None
     return None
