@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:  # Ctrl-C while starting: quietly, as after
+        return 130
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:  # bare `digitcam`: what there is to do
         parser.print_help()

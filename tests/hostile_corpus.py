@@ -63,7 +63,8 @@ def bombs(full: bool = False) -> dict[str, bytes]:
     side = 13000 if full else 7000
     return {
         "bomb-rgba.png": blank_png(side, side, 8, 6),
-        "bomb-16bit.png": blank_png(side, side // 2, 16, 0),
+        "bomb-16bit.png": blank_png(side, side + 1000, 16, 0),
+        "big-rgba-within-budget.png": blank_png(4800, 4800, 8, 6),  # 88 MiB: decoded
         "bomb-progressive.jpg": jpeg_claiming(13000, 13000, progressive=True),
         "bomb-baseline.jpg": jpeg_claiming(13000, 13000, progressive=False),
         "bomb-over-pillow-limit.png": b"\x89PNG\r\n\x1a\n"

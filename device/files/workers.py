@@ -76,13 +76,15 @@ class _Pool:
         process = self.context.Process(
             target=_worker_main, args=(child, *self.args), daemon=True, name="digitcam-reader"
         )
-        # Blocked while it starts, SIGINT stays blocked in the child (the mask survives exec):
-        # a Ctrl-C during its start-up prints no traceback there.
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # An ignored SIGINT stays ignored across exec: the child never sees Ctrl-C, even while
+        # it starts (no traceback from it). Blocked meanwhile, the parent's is delivered after.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             process.start()
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            signal.signal(signal.SIGINT, handler)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         child.close()
         return _Worker(process, parent)
 
