@@ -119,6 +119,7 @@ def read_regular(path: Path | str, limit: int) -> bytes:
 class ModelPair:
     content: bytes  # the .tflite file as read: give these bytes, not the path, to the interpreter
     metadata: ModelMetadata
+    entry: dict = field(default_factory=dict)  # its JSON object as read, unknown fields too
 
 
 def _problem(path: Path, exc: OSError) -> str:
@@ -152,7 +153,7 @@ def read_model_pair(model_path: Path) -> ModelPair:
         sha = hashlib.sha256(content).hexdigest()
         entry = matching_entry(raw, sha)
         if entry is not None:
-            return ModelPair(content, check_metadata(entry, meta_path))
+            return ModelPair(content, check_metadata(entry, meta_path), entry)
         time.sleep(0.01 * (attempt + 1))
     if isinstance(raw, dict) and raw.get("format", FORMAT) != FORMAT:
         raise MetadataError(f"{meta_path}: format {raw['format']!r}, expected {FORMAT!r}")

@@ -95,7 +95,7 @@ def test_fuzz_corpus_one_row_per_file_no_traceback_boxes_inside(corpus):
                 warnings.simplefilter("ignore")  # Pillow on the damaged TIFFs
                 with Image.open(files[row["path"]]) as image:
                     width, height = image.size
-            assert 0 <= x and 0 <= y and w >= 1 and h >= 1, row
+            assert min(x, y) >= 0 and min(w, h) >= 1, row
             assert x + w <= width and y + h <= height, row
     assert largest <= 400  # the largest of the processes (parent or worker), the whole run
 
