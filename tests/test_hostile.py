@@ -7,7 +7,6 @@ import io
 import json
 import multiprocessing
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from device.bench.measure import predict_peak_rss
 from device.contract import MetadataError, load_metadata
 from device.files.batch import read_files, worker_plan
 from device.files.decode import read_picture
@@ -74,7 +74,6 @@ def test_fuzz_corpus_one_row_per_file_no_traceback_boxes_inside(corpus):
     directory, paths = corpus
     fifo = directory / "fifo.png"
     done = run_digitcam("predict", directory, fifo, "--workers", "2", "--format", "jsonl")
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB
     assert done.returncode == 1, done.stderr
     assert b"Traceback" not in done.stderr
     rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
@@ -97,7 +96,12 @@ def test_fuzz_corpus_one_row_per_file_no_traceback_boxes_inside(corpus):
                     width, height = image.size
             assert min(x, y) >= 0 and min(w, h) >= 1, row
             assert x + w <= width and y + h <= height, row
-    assert largest <= 400  # the largest of the processes (parent or worker), the whole run
+
+
+def test_predict_over_the_whole_corpus_stays_under_400_mib(corpus):
+    directory, _ = corpus
+    peak_kib = predict_peak_rss([directory], MODEL)  # one process reads every file
+    assert peak_kib / 1024 <= 400
 
 
 @pytest.mark.skipif(

@@ -68,6 +68,38 @@ def peak_rss_after_load(model_path: Path) -> int:
     return int(out.stdout.split()[-1])
 
 
+# Runs a digitcam command, then prints its own peak memory (VmHWM, KiB) as stderr's last line.
+# Not ru_maxrss: Linux carries that over exec, so a child reports its parent's size at fork.
+PEAK_RSS_WRAPPER = """
+import sys
+from device.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    status = open("/proc/self/status").read()
+    print(status.split("VmHWM:")[1].split()[0], file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def predict_peak_rss(paths: list[Path], model_path: Path) -> int:
+    """Peak resident memory (KiB) of `digitcam predict` (one process) reading `paths`."""
+    command = [sys.executable, "-c", PEAK_RSS_WRAPPER, "predict", "--workers", "1"]
+    command += ["--format", "jsonl", "--model", str(model_path), *map(str, paths)]
+    done = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return int(done.stderr.split()[-1])
+
+
+def largest_decoded_picture(folder: Path) -> Path:
+    """A blank RGBA PNG just inside the decode budget: the most memory one file may take."""
+    from device.files.decode import DECODE_BUDGET
+
+    side = int((DECODE_BUDGET * 0.95 / 4) ** 0.5)
+    path = folder / f"largest-{side}x{side}.png"
+    Image.new("RGBA", (side, side), (255, 255, 255, 255)).save(path, compress_level=1)
+    return path
+
+
 def mnist_accuracy(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(model.classes(images) == labels))
 
