@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from device.files.decode import DECODE_BUDGET
 from device.files.reading import read_file
 from device.files.workers import WorkerError, read_in_workers
 from device.model.interpreter import DigitModel, load_model
@@ -18,9 +17,9 @@ from device.output.formats import FileReading
 __all__ = ["WorkerError", "read_file", "read_files", "save_model_input", "worker_plan"]
 
 MIN_FILES_PER_WORKER = 32  # fewer files than this per worker: starting processes costs more
-# A worker's memory: the interpreter and libraries (~80 MiB measured) and the largest picture
-# it may decode (DECODE_BUDGET) with its temporaries.
-WORKER_MIB = 80 + (DECODE_BUDGET >> 20) + 24
+# A worker's memory at most: 58 MiB for the process, 165 MiB with the largest picture the
+# decode budget allows (both measured on x86-64); rounded up for other platforms.
+WORKER_MIB = 200
 
 
 def worker_count(requested: int | None, files: int) -> int:

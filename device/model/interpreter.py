@@ -42,7 +42,8 @@ def _interrupts_deferred() -> Iterator[list[int]]:
     """Holds Ctrl-C back while importing a backend: an interrupted import can surface as some
     other exception and read as "backend unusable". The caller re-raises it afterwards."""
     caught: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # a worker: not ours
         yield caught
         return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
