@@ -56,10 +56,12 @@ def time_calls(call: Callable[[], object], runs: int, warmup: int = 20) -> Sprea
 def peak_rss_after_load(model_path: Path) -> int:
     """Peak resident memory (KiB) of a fresh Python that loads the model and answers once."""
     code = (
-        "import resource, sys, numpy as np\n"
+        "import sys, numpy as np\n"
         "from device.model.interpreter import load_model\n"
         "load_model(sys.argv[1]).scores(np.zeros((28, 28), np.uint8))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child started from a
+        # large process (pytest, the bench itself) would report that process's size.
+        "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(model_path)],
