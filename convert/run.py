@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from convert.install import install
+from convert.install import install, install_model
 from convert.quantize import calibration_images, float_predictions, quantize_int8
 from device.contract import LABELS, ModelMetadata, metadata_path, sha256_of
 from device.model.interpreter import DigitModel, describe_model
@@ -79,7 +79,7 @@ def convert(
         parameters=int(model.count_params()),
         labels=list(LABELS),
         float_accuracy=float(np.mean(float_predictions(model, data.x_test) == data.y_test)),
-        int8_accuracy=float("nan"),
+        int8_accuracy=0.0,  # measured below (NaN is not valid metadata)
         test_images=int(len(data.y_test)),
         code_version=code_version(),
         training=training,
@@ -98,6 +98,7 @@ def convert(
         for name in REPORT_FILES
         if (keras_path.parent / name).exists()
     }
-    install({out_path: tflite, metadata_path(out_path): metadata.to_json().encode()} | reports)
+    install_model(out_path, tflite, metadata.to_json().encode())  # old pair or new, never mixed
+    install(reports)
     shutil.rmtree(stage_dir, ignore_errors=True)
     return Outcome(metadata, installed=True, staged_path=staged)

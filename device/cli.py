@@ -15,7 +15,7 @@ from device.commands.common import (
     InternalError,
     describe_exception,
 )
-from device.contract import metadata_path
+from device.contract import MAX_METADATA_BYTES, metadata_path, read_regular
 
 # name -> module under device.commands. Each registers its options from a light module
 # (standard library only) and imports what it needs inside run(): `digitcam doctor` must
@@ -32,7 +32,8 @@ def version_line() -> str:
     except PackageNotFoundError:
         text = "digitcam (not installed)"
     try:
-        sha = json.loads(metadata_path(PACKAGED_MODEL).read_text())["sha256"][:8]
+        meta = read_regular(metadata_path(PACKAGED_MODEL), MAX_METADATA_BYTES)  # a FIFO: no wait
+        sha = json.loads(meta)["sha256"][:8]
         return f"{text}, model {PACKAGED_MODEL.name} {sha}"
     except (OSError, ValueError, KeyError, TypeError):
         return f"{text}, no shipped model"
@@ -66,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:  # Ctrl-C while starting: quietly, as after
+        return 130
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:  # bare `digitcam`: what there is to do
         parser.print_help()

@@ -17,6 +17,9 @@ def test_bench_writes_json_and_markdown(tmp_path, monkeypatch, capsys):
     assert results["model"]["bytes"] > 0 and results["model"]["parameters"] > 0
     assert results["model"]["mnist_int8_accuracy"] is None  # no MNIST given
     assert results["model"]["peak_rss_kib"] > 1024
+    memory = results["memory"]
+    assert memory["predict_batch_peak_rss_kib"] > results["model"]["peak_rss_kib"] / 2
+    assert memory["predict_largest_peak_rss_kib"] <= 400 * 1024  # the ceiling
     for spread in results["interpreter"].values():
         assert spread["runs"] == 5 and 0 < spread["median"] <= spread["p99"] <= spread["maximum"]
     stages = set(results["pipeline"])

@@ -56,16 +56,50 @@ def time_calls(call: Callable[[], object], runs: int, warmup: int = 20) -> Sprea
 def peak_rss_after_load(model_path: Path) -> int:
     """Peak resident memory (KiB) of a fresh Python that loads the model and answers once."""
     code = (
-        "import resource, sys, numpy as np\n"
+        "import sys, numpy as np\n"
         "from device.model.interpreter import load_model\n"
         "load_model(sys.argv[1]).scores(np.zeros((28, 28), np.uint8))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child started from a
+        # large process (pytest, the bench itself) would report that process's size.
+        "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(model_path)],
         capture_output=True, text=True, check=True, cwd=REPO,
     )  # fmt: skip
     return int(out.stdout.split()[-1])
+
+
+# Runs a digitcam command, then prints its own peak memory (VmHWM, KiB) as stderr's last line.
+# Not ru_maxrss: Linux carries that over exec, so a child reports its parent's size at fork.
+PEAK_RSS_WRAPPER = """
+import sys
+from device.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    status = open("/proc/self/status").read()
+    print(status.split("VmHWM:")[1].split()[0], file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def predict_peak_rss(paths: list[Path], model_path: Path) -> int:
+    """Peak resident memory (KiB) of `digitcam predict` (one process) reading `paths`."""
+    command = [sys.executable, "-c", PEAK_RSS_WRAPPER, "predict", "--workers", "1"]
+    command += ["--format", "jsonl", "--model", str(model_path), *map(str, paths)]
+    done = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return int(done.stderr.split()[-1])
+
+
+def largest_decoded_picture(folder: Path) -> Path:
+    """A blank RGBA PNG just inside the decode budget: the most memory one file may take."""
+    from device.files.decode import DECODE_BUDGET
+
+    side = int((DECODE_BUDGET * 0.95 / 4) ** 0.5)
+    path = folder / f"largest-{side}x{side}.png"
+    Image.new("RGBA", (side, side), (255, 255, 255, 255)).save(path, compress_level=1)
+    return path
 
 
 def mnist_accuracy(model: DigitModel, images: np.ndarray, labels: np.ndarray) -> float:

@@ -66,6 +66,17 @@ def markdown(results: dict) -> str:
         )
     if batch.get("naive_model"):
         lines += ["", f"The tutorial approach's Keras model: {batch['naive_model']}."]
+    memory = results.get("memory")
+    if memory:
+        lines += [
+            "",
+            "| peak RSS of `digitcam predict` (one process) | MiB |",
+            "|---|---|",
+            f"| the {batch['photos']} photos above | "
+            f"{memory['predict_batch_peak_rss_kib'] / 1024:.1f} |",
+            f"| the largest picture it decodes ({memory['largest_picture']}, "
+            f"at the decode budget) | {memory['predict_largest_peak_rss_kib'] / 1024:.1f} |",
+        ]
     soak = results["soak"]
     growth = (soak["rss_end_kib"] - soak["rss_start_kib"]) / 1024
     lines += [

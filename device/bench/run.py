@@ -102,6 +102,12 @@ def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: P
         results["pipeline"] = {name: asdict(spread) for name, spread in stages.items()}
         results["pipeline"]["fps"] = 1000 / stages["total"].median
         results["batch"] = measure_batch(paths, labels, model_path, repeat, cores)
+        largest = measure.largest_decoded_picture(folder)
+        results["memory"] = {
+            "predict_batch_peak_rss_kib": measure.predict_peak_rss(paths, model_path),
+            "largest_picture": largest.name,
+            "predict_largest_peak_rss_kib": measure.predict_peak_rss([largest], model_path),
+        }
     results["batch"]["photo_source"] = "MNIST test digits" if mnist else "font digits"
     results["soak"] = asdict(soak(model, frames=soak_frames, seed=seed))
     results["seconds"] = time.perf_counter() - started

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ DEFAULT_MODEL_HELP = "the .tflite model (its .json metadata must sit beside it)"
 MODEL_ENV = "DIGITCAM_MODEL"
 PACKAGED_MODEL = Path(__file__).resolve().parents[2] / "models" / "digitcam.tflite"
 EXIT_INTERNAL = 70  # a bug in digitcam (sysexits' EX_SOFTWARE), not a problem with the input
+EXIT_OUTPUT = 74  # the output could not be written: a full disk, an I/O error (EX_IOERR)
 DEBUG_HINT = "run with --debug for the traceback"
 
 
@@ -27,6 +29,12 @@ class InternalError(Exception):
 def describe_exception(exc: BaseException) -> str:
     """'ValueError: what it said', on one line."""
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def silence_stdout() -> None:
+    """Points stdout at /dev/null, so that Python's last flush of a dead or full output at
+    exit neither fails nor prints an error of its own."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def default_model_path() -> Path:

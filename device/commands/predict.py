@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from device.commands.common import (
     DEBUG_HINT,
+    EXIT_OUTPUT,
     MODEL_ENV,
     PACKAGED_MODEL,
     add_model_arguments,
     default_model_path,
+    silence_stdout,
     whole_number,
 )
 from device.output.formats import FILE_FORMATS
@@ -37,7 +38,11 @@ Output fields (the same in every format):
 table (the default on a terminal, jsonl otherwise) is for people.
 
 Exit status: 0 every file was read (with or without a digit), 1 some file could not be
-read (see its error), 2 wrong usage or an unusable model.
+read (see its error), 2 wrong usage or an unusable model, 74 the output could not be
+written (a full disk), 130 interrupted.
+
+A file name that is not valid UTF-8 is written with each such byte as \\xHH (bad\\xff.png),
+in every format; the table also writes control characters that way.
 
 The model is --model, else ${MODEL_ENV}, else {PACKAGED_MODEL.parent.name}/{PACKAGED_MODEL.name}
 beside the device package.
@@ -78,10 +83,10 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from device.contract import MetadataError
-    from device.files.batch import WorkerError, read_files, save_model_input, worker_count
+    from device.files.batch import WorkerError, read_files, save_model_input, worker_plan
     from device.files.inputs import InputError, list_inputs
     from device.model.interpreter import ModelError, load_model
-    from device.output.formats import make_sink
+    from device.output.formats import make_sink, shown_path
 
     class AboveProgressBar:
         """A text stream whose writes keep clear of the progress bar on the same terminal."""
@@ -107,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
     show_progress = sys.stderr.isatty()
     stdout = AboveProgressBar(sys.stdout) if show_progress and sys.stdout.isatty() else sys.stdout
-    sink = make_sink(fmt, stdout)
-    workers = worker_count(args.workers, len(inputs.files))
+    workers, note = worker_plan(args.workers, len(inputs.files))
+    if note:
+        print(f"digitcam predict: {note}", file=sys.stderr)
     results = read_files(
         inputs.files,
         model_path,
@@ -120,25 +126,31 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     bar = tqdm(results, total=len(inputs.files), unit="file", disable=not show_progress)
     try:
+        sink = _written(make_sink, fmt, stdout)  # csv and table write their header here
         for index, result in enumerate(bar):
-            sink.write(result)
+            _written(sink.write, result)
             failed += result.error is not None
             if result.trace is not None:  # a bug, not a bad file: say so, and where
-                _report_internal(result, args.debug)
+                _report_internal(result, args.debug, shown_path(result.path))
             if args.save_crops:
                 try:
                     save_model_input(result, index, args.save_crops)
                 except OSError as exc:  # disk full, permissions: reading goes on without crops
                     print(f"digitcam predict: --save-crops stopped: {exc}", file=sys.stderr)
                     args.save_crops = None
-        sys.stdout.flush()
+        _written(sys.stdout.flush)
     except WorkerError as exc:
         return _usage_error(str(exc))
     except BrokenPipeError:  # `digitcam predict dir | head`: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
         return 1
+    except OutputError as exc:
+        silence_stdout()
+        print(f"digitcam predict: cannot write the output ({exc}); stopped", file=sys.stderr)
+        return EXIT_OUTPUT
     finally:
         bar.close()
+        results.close()  # stops the worker processes now, not when collected
     if failed:
         print(
             f"digitcam predict: {failed} of {len(inputs.files)} file(s) could not be read",
@@ -147,12 +159,26 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _report_internal(result, debug: bool) -> None:
+class OutputError(Exception):
+    """stdout cannot be written (not a closed pipe: a full disk, an I/O error)."""
+
+
+def _written(write, *args):
+    """Calls a function that writes to stdout; its OSError becomes OutputError."""
+    try:
+        return write(*args)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(exc.strerror or str(exc)) from None
+
+
+def _report_internal(result, debug: bool, path: str) -> None:
     """One line naming the file (the traceback too with --debug); its row says the same."""
     if debug:
         sys.stderr.write(result.trace)
     hint = "" if debug else f" ({DEBUG_HINT})"
-    print(f"digitcam predict: {result.error} on {result.path}{hint}", file=sys.stderr)
+    print(f"digitcam predict: {result.error} on {path}{hint}", file=sys.stderr)
 
 
 def _note_skipped(inputs) -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 from device.commands.common import (
     EXIT_INTERNAL,
+    EXIT_OUTPUT,
     MODEL_ENV,
     InternalError,
     add_model_arguments,
     default_model_path,
+    silence_stdout,
     whole_number,
 )
 from device.live.spec import (
@@ -58,6 +59,9 @@ Exit status:
   {EXIT_CAMERA_BUSY}  the camera is in use by another process
   {EXIT_CAMERA_STOPPED}  the camera stopped delivering frames (after {CAMERA_RETRIES} tries)
   {EXIT_INTERNAL} a bug in digitcam (one line; --debug shows the traceback)
+  {EXIT_OUTPUT} answers could not be written (a full disk): watch kept reading and tried the
+      output again every 30 s; this is the status it stops with
+  130 interrupted while starting (loading the model)
 
 The model is --model, else ${MODEL_ENV}, else the shipped one (as for 'digitcam predict').
 """
@@ -175,7 +179,7 @@ def _watch_source(args: argparse.Namespace, model, reporter) -> int:
     except BrokenPipeError:
         # stdout's reader went away (`| head`): stop quietly, and keep Python's final flush of
         # the dead pipe from printing an error of its own.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
         ending = "output closed"
     except Exception as exc:  # a bug: name the frame, then let the command line report it
         raise InternalError(f"frame {tally.frames + 1}", exc) from exc
@@ -184,4 +188,8 @@ def _watch_source(args: argparse.Namespace, model, reporter) -> int:
             with signals_held():
                 source.close()
     _say(f"{ending} after {tally.frames} frame(s), {tally.fps():.1f} fps; source closed")
+    if reporter.lost:
+        silence_stdout()  # what is still buffered for the failed output is dropped
+        _say(f"{reporter.lost} answer(s) could not be written ({reporter.failure or 'recovered'})")
+        return EXIT_OUTPUT
     return EXIT_STOPPED

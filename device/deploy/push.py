@@ -4,14 +4,17 @@ or roll the Pi back to its previous release."""
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import shlex
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from device.contract import MetadataError, load_metadata, metadata_path
+from device.contract import MetadataError, metadata_path, read_model_pair
 from device.deploy.remote import (
     SSH_UNREACHABLE,
     DeployError,
@@ -88,7 +91,12 @@ class PiState:
 def deploy(remote: Remote, remote_dir: str, python: str, service: bool, source: Path = REPO) -> str:
     """Sends source's runtime to the Pi and activates it there; returns a summary line."""
     started = time.monotonic()
-    paths = runtime_paths(source)
+    with tempfile.TemporaryDirectory(prefix="digitcam-deploy-") as stage:
+        paths = runtime_paths(source, Path(stage))
+        return _deploy(remote, remote_dir, python, service, source, paths, started)
+
+
+def _deploy(remote, remote_dir, python, service, source, paths, started) -> str:
     require_local_tools(remote, EXIT_LOCAL)
     state = prepare(remote, remote_dir, python, service)
     release = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
@@ -117,13 +125,16 @@ def describe_changes(stats: TransferStats, shown: int = 4) -> str:
     return f"{len(changed)} of {stats.files_total} files changed: {names}"
 
 
-def runtime_paths(source: Path) -> list[str]:
-    """What the Pi needs, relative to source; DeployError if the model is missing or stale."""
+def runtime_paths(source: Path, stage: Path) -> list[str]:
+    """What the Pi needs, relative to source; DeployError if the model is missing or stale.
+
+    The model pair is read once, as one consistent pair (a convert may be installing a new
+    one meanwhile), and sent from a copy in `stage` ("STAGE/./models/..." for rsync)."""
     model = source / MODEL
     if not model.is_file():
         raise DeployError(EXIT_LOCAL, f"{model} not found: run 'make train convert' first")
     try:
-        load_metadata(model)
+        pair = read_model_pair(model)
     except MetadataError as exc:
         raise DeployError(EXIT_LOCAL, f"{exc}: run 'make convert' again") from None
     missing = [name for name in RUNTIME_FILES if not (source / name).exists()]
@@ -131,7 +142,17 @@ def runtime_paths(source: Path) -> list[str]:
         raise DeployError(
             EXIT_LOCAL, f"{source} lacks {', '.join(missing)}: deploy from a checkout"
         )
-    return [*RUNTIME_FILES, str(MODEL), str(metadata_path(MODEL))]
+    times = model.stat()
+    for name, data in (
+        (MODEL, pair.content),
+        (metadata_path(MODEL), (json.dumps(pair.entry, indent=2) + "\n").encode()),
+    ):
+        staged = stage / name
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+        os.chmod(staged, 0o644)
+        os.utime(staged, ns=(times.st_atime_ns, times.st_mtime_ns))  # unchanged: hard-linked
+    return [*RUNTIME_FILES, f"{stage}/./{MODEL}", f"{stage}/./{metadata_path(MODEL)}"]
 
 
 def prepare(remote: Remote, remote_dir: str, python: str, service: bool) -> PiState:

@@ -108,7 +108,7 @@ def send_tree(
     argv += [f"--exclude={pattern}" for pattern in RSYNC_EXCLUDES]
     if link_dest:
         argv.append(f"--link-dest={link_dest}")
-    argv += [f"./{path}" for path in paths]
+    argv += [path if path.startswith("/") else f"./{path}" for path in paths]  # "/x/./models"
     argv.append(f"{remote.target}:{destination}/")
     done = subprocess.run(argv, cwd=source, capture_output=True, text=True)
     if done.returncode != 0:

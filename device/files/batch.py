@@ -2,70 +2,61 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from device.files.decode import DecodeError, read_picture
+from device.files.reading import read_file
+from device.files.workers import WorkerError, read_in_workers
 from device.model.interpreter import DigitModel, load_model
 from device.output.formats import FileReading
-from device.vision.read import Reading, read_digit
+
+__all__ = ["WorkerError", "read_file", "read_files", "save_model_input", "worker_plan"]
 
 MIN_FILES_PER_WORKER = 32  # fewer files than this per worker: starting processes costs more
-
-
-def read_file(path: Path | str, model: DigitModel, min_confidence: float) -> FileReading:
-    """Decodes and reads one file; any failure becomes FileReading.error, never an exception."""
-    try:
-        picture = read_picture(path)
-        reading = read_digit(picture.grey, model, min_confidence)
-    except DecodeError as exc:
-        return FileReading(str(path), None, exc.reason)
-    except Exception as exc:  # a bug: reported as one, but it must not stop thousands of files
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        return FileReading(str(path), None, f"internal error ({reason})", traceback.format_exc())
-    if reading.box is not None:
-        scaled = tuple(int(round(v * picture.scale)) for v in reading.box)
-        reading = Reading(
-            reading.digit, reading.confidence, scaled, reading.model_input, reading.reason
-        )
-    return FileReading(str(path), reading, None)
+# A worker's memory at most: 58 MiB for the process, 165 MiB with the largest picture the
+# decode budget allows (both measured on x86-64); rounded up for other platforms.
+WORKER_MIB = 200
 
 
 def worker_count(requested: int | None, files: int) -> int:
-    """Processes to use: as many as asked; by default every core, but one for a few files."""
-    if requested:
-        return max(1, min(requested, files))
-    return max(1, min(os.cpu_count() or 1, files // MIN_FILES_PER_WORKER))
+    """Processes to use (see worker_plan)."""
+    return worker_plan(requested, files)[0]
 
 
-class WorkerError(Exception):
-    """A worker process could not load the model (the parent could: out of memory, say)."""
+def worker_plan(requested: int | None, files: int) -> tuple[int, str | None]:
+    """Processes to use, and a note when fewer than asked: never more than the cores, nor
+    than the memory available allows (WORKER_MIB each); by default one for a few files."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    available = available_mib()
+    by_memory = max(1, int(available // WORKER_MIB)) if available is not None else cores
+    limit = min(cores, by_memory)
+    if not requested:
+        return max(1, min(limit, files // MIN_FILES_PER_WORKER)), None
+    if requested <= limit:
+        return max(1, min(requested, files)), None
+    memory = f", {available:.0f} MiB of memory available" if available is not None else ""
+    note = (
+        f"--workers {requested} lowered to {limit} ({cores} core(s){memory}, "
+        f"about {WORKER_MIB} MiB per worker)"
+    )
+    return max(1, min(limit, files)), note
 
 
-# One model per worker process, built once by the pool's initializer.
-_worker: dict = {}
-
-
-def _start_worker(model_path: Path, threads: int | None, min_confidence: float) -> None:
-    # An initializer that raises makes multiprocessing.Pool restart workers forever; keep the
-    # failure and raise it from each task instead, which reaches the parent.
+def available_mib() -> float | None:
+    """MemAvailable from /proc/meminfo, in MiB (None where there is no such file)."""
     try:
-        _worker["model"] = load_model(model_path, threads)
-    except Exception as exc:
-        _worker["error"] = f"worker could not load {model_path}: {exc}".splitlines()[0]
-    _worker["min_confidence"] = min_confidence
-
-
-def _read_in_worker(path: Path) -> FileReading:
-    if "error" in _worker:
-        raise WorkerError(_worker["error"])
-    return read_file(path, _worker["model"], _worker["min_confidence"])
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def read_files(
@@ -83,13 +74,7 @@ def read_files(
         for path in paths:
             yield read_file(path, model, min_confidence)
         return
-    chunk = max(1, min(64, len(paths) // (workers * 8)))
-    # spawn, not fork: the parent may hold interpreter or progress-bar threads
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(
-        workers, initializer=_start_worker, initargs=(model_path, threads, min_confidence)
-    ) as pool:
-        yield from pool.imap(_read_in_worker, paths, chunksize=chunk)
+    yield from read_in_workers(paths, model_path, min_confidence, workers, threads)
 
 
 def save_model_input(reading: FileReading, index: int, directory: Path) -> None:

@@ -14,6 +14,7 @@ from device.files.decode import DecodeError, read_picture
 from device.files.inputs import InputError, list_inputs
 from device.live.frames import FrameSource, SourceError
 from device.live.spec import SourceSpec
+from device.output.formats import shown_path
 
 
 def open_source(spec: SourceSpec, loop: bool = False, seed: int = 0) -> FrameSource:
@@ -49,7 +50,8 @@ class FolderSource(FrameSource):
                 try:
                     grey = read_picture(file).grey
                 except DecodeError as exc:
-                    print(f"digitcam watch: skipped {exc}", file=sys.stderr)
+                    name = shown_path(exc.name)  # the same escaping as predict's rows
+                    print(f"digitcam watch: skipped {name}: {exc.reason}", file=sys.stderr)
                     continue
                 played += 1
                 yield grey

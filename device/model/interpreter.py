@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from device.contract import IMAGE_SIZE, ModelMetadata, Quantization, load_metadata
+from device.contract import IMAGE_SIZE, ModelMetadata, Quantization, read_model_pair
 
 # Order matters: LiteRT is the maintained runtime; tflite-runtime 2.14 is the last of its line;
 # full TensorFlow is the heavy fallback for a workstation that has nothing else.
@@ -34,24 +37,48 @@ class Backend:
     skipped: tuple[str, ...]  # "name: why" for each backend passed over
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[list[int]]:
+    """Holds Ctrl-C back while importing a backend: an interrupted import can surface as some
+    other exception and read as "backend unusable". The caller re-raises it afterwards."""
+    caught: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # a worker: not ours
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def find_backend() -> Backend:
-    """Imports the first interpreter that works here, recording why others were passed over."""
+    """Imports the first interpreter that works here, recording why others were passed over.
+
+    A Ctrl-C during the search is never mistaken for a broken backend: it stops the search."""
     skipped = []
     for name, module_name in BACKENDS:
-        if name == "tflite_runtime" and int(np.__version__.split(".")[0]) >= 2:
-            skipped.append(
-                f"{name}: skipped, tflite-runtime 2.14 crashes under numpy {np.__version__}"
-            )
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:  # a broken binary wheel raises more than ImportError
-            skipped.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
+        with _interrupts_deferred() as interrupted:
+            module, problem = _try_import(module_name)
+        if interrupted:
+            raise KeyboardInterrupt
+        if module is None:
+            skipped.append(f"{name}: {problem}".splitlines()[0])
             continue
         return Backend(name, module.Interpreter, tuple(skipped))
     raise ModelError(
         "no TFLite interpreter found: pip install ai-edge-litert (" + "; ".join(skipped) + ")"
     )
+
+
+def _try_import(module_name: str) -> tuple[object | None, str]:
+    if module_name.startswith("tflite_runtime") and int(np.__version__.split(".")[0]) >= 2:
+        return None, f"skipped, tflite-runtime 2.14 crashes under numpy {np.__version__}"
+    try:
+        return importlib.import_module(module_name), ""
+    except Exception as exc:  # a broken binary wheel raises more than ImportError
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def quantize(values: np.ndarray, q: Quantization, dtype: np.dtype) -> np.ndarray:
@@ -71,11 +98,12 @@ class DigitModel:
 
     def __init__(self, model_path: Path, threads: int | None = None):
         self.path = Path(model_path)
-        self.metadata: ModelMetadata = load_metadata(self.path)
+        pair = read_model_pair(self.path)  # the bytes the metadata describes, read once
+        self.metadata: ModelMetadata = pair.metadata
         self.backend = find_backend()
         try:
             self._interpreter = self.backend.interpreter_class(
-                model_path=str(self.path), num_threads=threads
+                model_content=pair.content, num_threads=threads
             )
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
@@ -100,6 +128,17 @@ class DigitModel:
                 f"{self.path}: output of {classes} {out_dtype} scores does not match its "
                 f"metadata ({len(meta.labels)} labels, {meta.output_dtype})"
             )
+        for name, details, q in (
+            ("input", self._input, meta.input_quantization),
+            ("output", self._output, meta.output_quantization),
+        ):
+            scale, zero_point = details["quantization"]
+            if not math.isclose(scale, q.scale, rel_tol=1e-6) or zero_point != q.zero_point:
+                raise ModelError(
+                    f"{self.path}: {name} quantization (scale {scale:g}, zero point "
+                    f"{zero_point}) does not match its metadata (scale {q.scale:g}, zero point "
+                    f"{q.zero_point})"
+                )
 
     @property
     def labels(self) -> list[str]:

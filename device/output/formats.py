@@ -52,10 +52,24 @@ def caption(reading: Reading) -> str:
     return "no digit"
 
 
+def shown_path(path: str) -> str:
+    """A file name as text, the same in every format: a byte that is not valid UTF-8 (which
+    Python keeps as a lone surrogate) is written as \\xHH; everything else is kept as it is."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+# The table is for people and keeps one line per file: control characters become \xHH too.
+TABLE_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+
+
 def record(result: FileReading) -> dict:
     """The five fields every format carries; digit null means "no digit" (see --help)."""
     read = result.reading.fields() if result.reading else dict.fromkeys(FIELDS[1:4])
-    return {"path": result.path, **read, "error": result.error}
+    return {"path": shown_path(result.path), **read, "error": result.error}
 
 
 class JsonLinesSink:
@@ -91,6 +105,7 @@ class TableSink:
 
     def write(self, result: FileReading) -> None:
         row = record(result)
+        row["path"] = row["path"].translate(TABLE_ESCAPES)
         if row["error"] is not None:
             digit, path = "error", f"{row['path']}: {row['error']}"
         else:
@@ -129,22 +144,30 @@ def format_table(answer: Answer) -> str:
 
 class Reporter:
     """Writes each answer as a flushed line (a service pipes it to a log) and, when given a
-    snapshot writer (watch --save), the annotated frame behind it."""
+    snapshot writer (watch --save), the annotated frame behind it.
+
+    When the output cannot be written (a full disk, an I/O error) watch goes on reading: the
+    answers meanwhile are dropped (counted in `lost`), and the output is tried again every
+    RETRY_SECONDS with the latest answer. A closed pipe (BrokenPipeError) still stops watch."""
+
+    RETRY_SECONDS = 30.0
 
     def __init__(
         self,
         fmt: str,
         stream: TextIO,
         snapshot: Callable[[Answer, np.ndarray], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.format = format_jsonl if fmt == "jsonl" else format_table
-        self.stream, self.snapshot = stream, snapshot
+        self.stream, self.snapshot, self.clock = stream, snapshot, clock
         self.unsaved = 0
+        self.lost = 0  # answers not written
+        self.failure: str | None = None  # why the output failed, while it does
+        self.retry_at = 0.0
 
     def __call__(self, answer: Answer, grey: np.ndarray) -> None:
-        # One write per line: a signal between print()'s two writes could leave half a line.
-        self.stream.write(self.format(answer) + "\n")
-        self.stream.flush()
+        self._write(self.format(answer) + "\n")
         if self.snapshot is None:
             return
         try:
@@ -153,3 +176,35 @@ class Reporter:
             self.unsaved += 1
             if self.unsaved == 1:  # a full disk would otherwise fill the log too
                 print(f"digitcam watch: snapshot not saved ({exc})", file=sys.stderr)
+
+    def _write(self, line: str) -> None:
+        if self.failure is not None and self.clock() < self.retry_at:
+            self.lost += 1
+            return
+        try:
+            if self.failure is not None:
+                self.stream.flush()  # what the failed attempt left buffered goes first
+            # One write per line: a signal between print()'s two writes could leave half a line.
+            self.stream.write(line)
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            self.lost += 1
+            if self.failure is None:
+                self.failure = exc.strerror or str(exc)
+                print(
+                    f"digitcam watch: cannot write answers ({self.failure}); still reading, "
+                    f"trying again every {self.RETRY_SECONDS:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            self.retry_at = self.clock() + self.RETRY_SECONDS
+            return
+        if self.failure is not None:
+            print(
+                f"digitcam watch: answers written again ({self.lost} lost meanwhile)",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.failure = None
