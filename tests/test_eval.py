@@ -13,7 +13,6 @@ from PIL import Image
 from device.cli import main
 from device.eval.labels import LabelsError, parse_label, read_labels
 from device.eval.score import SEVERAL, Scored, answer_of, confusion, summarise
-from device.eval.sets import SMALL_DIGITS, SetSpec, build_set
 from device.synthetic.photos import (
     font_digit,
     jpeg_bytes,
@@ -21,6 +20,7 @@ from device.synthetic.photos import (
     photo_of_digit,
     photo_without_digit,
 )
+from device.synthetic.sets import SMALL_DIGITS, SetSpec, build_set
 from device.vision.read import Reading
 
 
@@ -197,7 +197,7 @@ def test_small_digits_are_drawn_at_the_height_asked_for():
 
 def test_a_larger_set_starts_with_the_files_of_a_smaller_one(tmp_path):
     digits = np.stack([font_digit(d, np.random.default_rng(d)) for d in range(10)])
-    mnist = type("Mnist", (), {"x_test": digits, "y_test": np.arange(10, dtype=np.uint8)})
+    mnist = (digits, np.arange(10, dtype=np.uint8))
     small = build_set(SetSpec("s", "photos", 2, 7), tmp_path / "a", mnist, workers=1)
     large = build_set(SetSpec("s", "photos", 3, 7), tmp_path / "b", mnist, workers=1)
     assert (small / "00001.jpg").read_bytes() == (large / "00001.jpg").read_bytes()

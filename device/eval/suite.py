@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from device.eval.report import percent
-from device.eval.sets import SMALL_DIGITS, SetSpec, build_set, default_workers
 from device.files.mnist import DataError, load_local
+from device.synthetic.sets import SMALL_DIGITS, SetSpec, build_set, default_workers
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SETS = ("photos", "numbers", "nondigits")
@@ -40,7 +40,7 @@ def plan(args: argparse.Namespace, have_mnist: bool) -> list[tuple[str, SetSpec 
     """(title, set, [eval options per run]) for every set that can be made here."""
     runs = []
     if have_mnist and args.mnist:
-        spec = SetSpec("mnist-test", "mnist-files", min(args.mnist, 10_000), 0)
+        spec = SetSpec("mnist-test", "digit-files", min(args.mnist, 10_000), 0)
         runs.append(
             (
                 f"{spec.count:,} MNIST test images as 28x28 PNG files",
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"make eval: {exc}", file=sys.stderr)
         return 2
+    digits = None if mnist is None else (mnist.x_test, mnist.y_test)
     if mnist is None:
         print(
             "make eval: no MNIST (set MNIST_DIR): the MNIST-based sets are left out",
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     for title, target, variants in plan(args, mnist is not None):
         if isinstance(target, SetSpec):
             print(f"make eval: set {target.name} ...", file=sys.stderr)
-            folder = build_set(target, args.out / "sets", mnist, args.workers)
+            folder = build_set(target, args.out / "sets", digits, args.workers)
             name = target.name
         else:
             folder, name = Path(os.path.relpath(target)), f"real-{target.name}"

@@ -1,4 +1,4 @@
-"""The picture sets behind `make eval`: MNIST test images as files and seeded synthetic photos.
+"""Picture sets on disk for `make eval` and the benchmark: digits as files, seeded photos.
 
 File i of a set depends only on the set's seed and i, so a larger set starts with the files of
 a smaller one and the same sizes give the same files on every machine.
@@ -25,7 +25,7 @@ SMALL_DIGITS = (0.06, 0.10)  # the "small digits" set: 6-10% of the frame height
 @dataclass(frozen=True)
 class SetSpec:
     name: str  # folder under the sets directory
-    kind: str  # "mnist-files", "photos" or "no-digit"
+    kind: str  # "digit-files" (the 28x28 digits as PNGs), "photos" or "no-digit"
     count: int  # files (per kind of page for "no-digit")
     seed: int
     height: tuple[float, float] = photos.DIGIT_HEIGHT
@@ -62,8 +62,11 @@ def _chunks(count: int, workers: int) -> list[tuple[int, int]]:
     return [(start, min(step, count - start)) for start in range(0, count, step)]
 
 
-def build_set(spec: SetSpec, root: Path, mnist, workers: int) -> Path:
-    """Writes the set's pictures and labels.csv under root/spec.name, unless already there."""
+def build_set(
+    spec: SetSpec, root: Path, digits: tuple[np.ndarray, np.ndarray] | None, workers: int
+) -> Path:
+    """Writes the set's pictures and labels.csv under root/spec.name, unless already there.
+    `digits`: 28x28 white-on-black digits and their labels (MNIST test), for the digit kinds."""
     folder = root / spec.name
     stamp = folder / "set.json"
     wanted = asdict(spec) | {"generator": generator_version()}
@@ -75,14 +78,16 @@ def build_set(spec: SetSpec, root: Path, mnist, workers: int) -> Path:
     for old in folder.rglob("*.*"):
         if old.is_file():
             old.unlink()
-    if spec.kind == "mnist-files":
+    if spec.kind == "digit-files":
+        images, labels = digits
         rows = []
         for i in range(spec.count):
-            Image.fromarray(mnist.x_test[i]).save(folder / f"{i:05d}.png")
-            rows.append((f"{i:05d}.png", str(int(mnist.y_test[i]))))
+            Image.fromarray(images[i]).save(folder / f"{i:05d}.png")
+            rows.append((f"{i:05d}.png", str(int(labels[i]))))
         _write_labels(folder, rows)
     elif spec.kind == "photos":
-        order = np.random.default_rng(spec.seed).permutation(len(mnist.y_test))
+        images, labels = digits
+        order = np.random.default_rng(spec.seed).permutation(len(labels))
         picks = order[np.arange(spec.count) % len(order)]
         with _pool(workers) as pool:
             jobs = [
@@ -91,16 +96,14 @@ def build_set(spec: SetSpec, root: Path, mnist, workers: int) -> Path:
                     str(folder),
                     spec.seed,
                     start,
-                    mnist.x_test[picks[start : start + n]],
+                    images[picks[start : start + n]],
                     spec.height,
                 )  # fmt: skip
                 for start, n in _chunks(spec.count, workers)
             ]
             for job in jobs:
                 job.result()
-        _write_labels(
-            folder, [(f"{i:05d}.jpg", str(int(mnist.y_test[p]))) for i, p in enumerate(picks)]
-        )
+        _write_labels(folder, [(f"{i:05d}.jpg", str(int(labels[p]))) for i, p in enumerate(picks)])
     else:
         with _pool(workers) as pool:
             jobs = []
