@@ -1,4 +1,4 @@
-"""Renders bench.json's results as the Markdown tables the README shows."""
+"""Renders bench.json's results as the Markdown tables of bench.md (and docs/benchmarks.md)."""
 
 from __future__ import annotations
 

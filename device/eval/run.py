@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -26,7 +27,7 @@ def score_readings(
         reading = result.reading
         fields = reading.fields() if reading else {"confidence": None, "box": None}
         row = Scored(
-            file=str(path.relative_to(folder)),
+            file=os.path.relpath(path, folder),  # as labels.csv names it
             label=label,
             answer=answer_of(reading),
             confidence=fields["confidence"],
