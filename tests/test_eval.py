@@ -207,3 +207,23 @@ def test_a_larger_set_starts_with_the_files_of_a_smaller_one(tmp_path):
     assert (blank / "labels.csv").read_text().count(",none") == 5
     with Image.open(io.BytesIO((large / "00002.jpg").read_bytes())) as photo:
         assert photo.size == (640, 480)
+
+
+def test_make_eval_prints_each_figure_with_its_command(mnist_dir, tmp_path, capsys):
+    from device.eval.suite import HEADER
+    from device.eval.suite import main as suite
+
+    sizes = ["--mnist", "30", "--photos", "4", "--small", "0", "--no-digit", "1"]
+    args = ["--out", str(tmp_path), "--mnist-dir", str(mnist_dir), "--real", str(tmp_path / "x")]
+    assert suite([*args, *sizes]) == 0
+    table = capsys.readouterr().out
+    records = json.loads((tmp_path / "summary.json").read_text())
+    assert table == (tmp_path / "summary.md").read_text()
+    assert all(set(r) == set(HEADER) for r in records)
+    commands = {r["command"] for r in records}
+    assert f"`digitcam eval {tmp_path}/sets/photos --min-confidence 0.9`" in commands
+    row = next(r for r in records if r["command"] == f"`digitcam eval {tmp_path}/sets/photos`")
+    report = json.loads((tmp_path / "reports" / "photos" / "summary.json").read_text())
+    assert row["right"] == f"{100 * report['figures']['accuracy']:.2f}%"
+    no_digit = [r for r in records if r["set"].startswith("5 synthetic pages")]
+    assert len(no_digit) == 6  # the whole set and each of the five kinds

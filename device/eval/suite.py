@@ -128,10 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     table = "\n".join(lines) + "\n"
     (args.out / "summary.md").write_text(table)
-    keys = ("set", "figure", "value", "command")
-    (args.out / "summary.json").write_text(
-        json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=1)
-    )
+    records = [dict(zip(HEADER, row, strict=True)) for row in rows]
+    (args.out / "summary.json").write_text(json.dumps(records, indent=1) + "\n")
     sys.stdout.write(table)
     print(
         f"make eval: {time.perf_counter() - started:.0f} s; reports in {args.out / 'reports'}",
