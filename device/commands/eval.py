@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -82,6 +83,12 @@ def command_line(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
+def _shown(path: Path) -> str:
+    """A path as short as it can be said from here: relative inside the working directory."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -134,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     meta = {
         "folder": str(folder),
         "labels": str(labels_path),
-        "model": str(model_path),
+        "model": _shown(model_path),
         "sha256": model.metadata.sha256,
         "min_confidence": args.min_confidence,
         "command": command_line(args),

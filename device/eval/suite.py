@@ -79,7 +79,8 @@ def run_eval(folder: Path, out: Path, options: list[str]) -> tuple[str, dict]:
     command = [sys.executable, "-m", "device", *shown[1:], "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=Path.cwd())
     if done.returncode not in (0, 1):
-        raise RuntimeError(f"{shlex.join(shown)} failed: {done.stderr.strip()}")
+        reason = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        raise RuntimeError(f"{shlex.join(shown)} failed: {reason}")
     return shlex.join(shown), json.loads((out / "summary.json").read_text())
 
 
@@ -122,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         for options in variants:
             suffix = "-".join(o.lstrip("-") for o in options if o != "-r")
             out = args.out / "reports" / (f"{name}-{suffix}" if suffix else name)
-            command, summary = run_eval(folder, out, options)
+            try:
+                command, summary = run_eval(folder, out, options)
+            except RuntimeError as exc:
+                print(f"make eval: {exc}", file=sys.stderr)
+                return 1
             rows += table_rows(title, command, summary)
     lines = ["| " + " | ".join(HEADER) + " |", "|---" * len(HEADER) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
