@@ -126,15 +126,17 @@ def run(args: argparse.Namespace) -> int:
     def progress(items, total):
         return tqdm(items, total=total, unit="file", disable=not sys.stderr.isatty(), leave=False)
 
+    workers = worker_count(args.workers, len(labels.pictures))
     try:
         scored, misread = evaluate(
             folder,
             labels,
             model_path,
             args.min_confidence,
-            worker_count(args.workers, len(labels.pictures)),
+            workers,
             args.threads,
             progress,
+            model if workers == 1 else None,
         )
     except WorkerError as exc:
         return _error(str(exc))

@@ -13,9 +13,8 @@ from device.eval.labels import Labels
 from device.eval.report import report_html
 from device.eval.score import Scored, answer_of, confusion, summarise
 from device.files.batch import read_files
+from device.model.interpreter import DigitModel
 from device.output.formats import FileReading
-
-OUTPUTS = ("summary.json", "confusion.png", "report.html")
 
 
 def score_readings(
@@ -48,10 +47,14 @@ def evaluate(
     workers: int,
     threads: int,
     progress: Callable[[Iterable, int], Iterable] = lambda items, total: items,
+    model: DigitModel | None = None,
 ) -> tuple[list[Scored], dict[str, FileReading]]:
-    """Reads every labelled picture (the same reading as predict) and scores it."""
+    """Reads every labelled picture (the same reading as predict) and scores it; `model`, if
+    loaded already, serves a single worker."""
     paths = list(labels.pictures)
-    results = read_files(paths, model_path, min_confidence, workers=workers, threads=threads)
+    results = read_files(
+        paths, model_path, min_confidence, workers=workers, threads=threads, model=model
+    )
     return score_readings(labels, folder, progress(results, len(paths)))
 
 
