@@ -41,8 +41,11 @@ SERVICE ?=
 TRAIN_ARGS ?=
 CONVERT_ARGS ?=
 BENCH_ARGS ?=
+# make eval: set sizes, e.g. EVAL_ARGS='--photos 2000 --no-digit 200'; the real photos beside us
+EVAL_ARGS ?=
+REAL_DIR ?= $(wildcard $(CURDIR)/../shared/data/real)
 
-.PHONY: help setup train train-quick convert deploy rollback bench test lint format clean FORCE
+.PHONY: help setup train train-quick convert deploy rollback bench eval test lint format clean FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -78,6 +81,9 @@ rollback: $(STAMP) ## make the Pi's previous release current again: PI=user@host
 
 bench: $(STAMP) ## measure size, accuracy, latency, fps, throughput into build/bench (BENCH_ARGS=--quick)
 	$(PY) -m device bench --out build/bench $(BENCH_ARGS)
+
+eval: $(STAMP) ## every accuracy figure, each with its digitcam eval command, into build/eval
+	$(PY) -m device.eval.suite --out build/eval $(if $(REAL_DIR),--real '$(REAL_DIR)') $(EVAL_ARGS)
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q

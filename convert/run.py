@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass, replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import keras
@@ -15,6 +13,7 @@ from tqdm import tqdm
 
 from convert.install import install, install_model
 from convert.quantize import calibration_images, float_predictions, quantize_int8
+from convert.version import code_version
 from device.contract import LABELS, ModelMetadata, metadata_path, sha256_of
 from device.model.interpreter import DigitModel, describe_model
 from train.data import Mnist
@@ -27,21 +26,6 @@ class Outcome:
     metadata: ModelMetadata
     installed: bool
     staged_path: Path
-
-
-def code_version() -> str:
-    try:
-        base = version("digitcam")
-    except PackageNotFoundError:
-        base = "unknown"
-    try:
-        sha = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            capture_output=True, text=True, check=True, cwd=Path(__file__).parent,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return base
-    return f"{base}+{sha}"
 
 
 def training_summary(keras_path: Path) -> dict:

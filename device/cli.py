@@ -20,7 +20,7 @@ from device.contract import MAX_METADATA_BYTES, metadata_path, read_regular
 # name -> module under device.commands. Each registers its options from a light module
 # (standard library only) and imports what it needs inside run(): `digitcam doctor` must
 # start, to say so, even when numpy, Pillow or LiteRT is missing.
-COMMANDS = ("predict", "watch", "doctor", "deploy", "bench")
+COMMANDS = ("predict", "watch", "eval", "doctor", "deploy", "bench")
 
 
 def version_line() -> str:

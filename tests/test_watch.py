@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from device.bench.soak import soak
 from device.cli import main
 from device.commands.common import default_model_path
 from device.files.decode import read_picture
@@ -243,14 +242,3 @@ def test_closed_output_pipe_stops_quietly():
     err = process.stderr.read()
     assert process.wait(timeout=60) == 0, err
     assert "Traceback" not in err and "output closed" in err
-
-
-# --- the soak measurement ----------------------------------------------------------------------
-
-
-def test_soak_measures_frames_time_and_memory(model):
-    result = soak(model, frames=40, pool=2, samples=4)
-    assert result.frames == 40
-    assert 0 < result.median_ms <= result.p99_ms and result.fps > 0
-    assert len(result.rss_samples_kib) == 5 and min(result.rss_samples_kib) > 0
-    assert "40 frames" in result.summary()

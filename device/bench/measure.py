@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from device.files.batch import read_files
+from device.contract import DEFAULT_MIN_CONFIDENCE
 from device.model.interpreter import DigitModel, load_model
 from device.vision.read import read_digit
 
@@ -31,6 +31,7 @@ class Spread:
     p99: float
     minimum: float
     maximum: float
+    mean: float
     runs: int
 
     @classmethod
@@ -38,7 +39,7 @@ class Spread:
         ms = np.asarray(seconds, np.float64) * 1e3
         return cls(
             float(np.median(ms)), float(np.percentile(ms, 99)), float(ms.min()), float(ms.max()),
-            len(ms),
+            float(ms.mean()), len(ms),
         )  # fmt: skip
 
 
@@ -111,19 +112,37 @@ def interpreter_latency(model_path: Path, digit: np.ndarray, threads: int, runs:
     return time_calls(lambda: model.scores(digit), runs)
 
 
-def pipeline_stages(model: DigitModel, frames: list[np.ndarray], runs: int) -> dict[str, Spread]:
+STAGES = ("threshold", "components", "crop and normalise", "interpreter")
+OTHER = "other"  # frame time outside every named stage: small, or a stage is not timed
+
+
+@dataclass(frozen=True)
+class PipelineTimes:
+    stages: dict[str, Spread]  # each of STAGES and OTHER, per frame (0 where a frame skips it)
+    total: Spread  # one frame to one answer
+    fps: float  # frames over the wall time of the whole timed run
+
+
+def pipeline_stages(model: DigitModel, frames: list[np.ndarray], runs: int) -> PipelineTimes:
     """Per-frame time of each pipeline stage and of the whole frame -> answer."""
-    laps: dict[str, list[float]] = {}
-    for i in range(runs + len(frames)):  # the first round over the frames is the warm-up
+    for frame in frames:  # warm-up: each frame once
+        read_digit(frame, model, DEFAULT_MIN_CONFIDENCE)
+    laps = {stage: np.zeros(runs) for stage in (*STAGES, OTHER)}
+    totals = np.empty(runs)
+    started = time.perf_counter()
+    for i in range(runs):
         clock = StageClock()
-        begin = time.perf_counter()
-        read_digit(frames[i % len(frames)], model, 0.0, clock.lap)
-        total = time.perf_counter() - begin
-        if i >= len(frames):
-            for stage, seconds in clock.laps.items():
-                laps.setdefault(stage, []).append(seconds)
-            laps.setdefault("total", []).append(total)
-    return {stage: Spread.of(np.array(seconds)) for stage, seconds in laps.items()}
+        read_digit(frames[i % len(frames)], model, DEFAULT_MIN_CONFIDENCE, clock.lap)
+        totals[i] = time.perf_counter() - clock.started
+        for stage, seconds in clock.laps.items():
+            laps[stage][i] = seconds
+        laps[OTHER][i] = totals[i] - sum(clock.laps.values())
+    wall = time.perf_counter() - started
+    return PipelineTimes(
+        {stage: Spread.of(seconds) for stage, seconds in laps.items()},
+        Spread.of(totals),
+        runs / wall,
+    )
 
 
 class StageClock:
@@ -131,29 +150,12 @@ class StageClock:
 
     def __init__(self):
         self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
+        self.started = self._last = time.perf_counter()
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
         self.laps[stage] = self.laps.get(stage, 0.0) + now - self._last
         self._last = now
-
-
-def pillow_decode_rate(paths: list[Path]) -> float:
-    """Images per second of Pillow alone decoding to full-size grey: the floor to beat."""
-    begin = time.perf_counter()
-    for path in paths:
-        with Image.open(path) as image:
-            np.asarray(image.convert("L"))
-    return len(paths) / (time.perf_counter() - begin)
-
-
-def predict_rate(paths: list[Path], model_path: Path, workers: int) -> tuple[float, list]:
-    """Images per second of the predict path (decode + pipeline + model), and its digits."""
-    begin = time.perf_counter()
-    results = list(read_files(paths, model_path, 0.0, workers=workers))
-    rate = len(paths) / (time.perf_counter() - begin)
-    return rate, [r.reading.digit if r.reading else None for r in results]
 
 
 def naive_available() -> bool:

@@ -6,7 +6,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -15,15 +14,20 @@ import numpy as np
 from PIL import Image
 
 from device.bench import measure
-from device.bench.soak import soak
+from device.bench.batch import FLOOR, measure_batch
+from device.bench.soak import soak_in_fresh_process
+from device.contract import DEFAULT_MIN_CONFIDENCE
 from device.files.mnist import load_local
 from device.model.interpreter import load_model
 from device.model.selftest import builtin_digit
-from device.synthetic.photos import font_digit, jpeg_bytes, photo_of_digit
+from device.synthetic.photos import font_digit
+from device.synthetic.sets import SetSpec, build_set
+
+REPO = Path(__file__).resolve().parents[2]
 
 PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak frames
-    "default": (400, 3, 2000, 2000, 10_000),
-    "quick": (40, 1, 1000, 300, 1000),
+    "default": (1000, 3, 2000, 2000, 10_000),
+    "quick": (100, 1, 1000, 300, 1000),
 }
 
 
@@ -44,20 +48,20 @@ def machine() -> dict:
     }
 
 
-def make_photos(folder: Path, count: int, seed: int, mnist) -> list[int]:
-    """JPEG photos of digits on paper (MNIST test digits when available); returns labels."""
-    rng = np.random.default_rng(seed)
-    labels = []
-    for i in range(count):
-        if mnist is not None:
-            pick = int(rng.integers(len(mnist.y_test)))
-            digit, label = mnist.x_test[pick], int(mnist.y_test[pick])
-        else:
-            label = int(rng.integers(10))
-            digit = font_digit(label, rng)
-        (folder / f"{i:05d}.jpg").write_bytes(jpeg_bytes(photo_of_digit(digit, rng), 85))
-        labels.append(label)
-    return labels
+def photo_folder(root: Path, count: int, seed: int, mnist, workers: int) -> tuple[Path, list]:
+    """A folder of 640x480 JPEG photos of digits on paper (MNIST test digits when available,
+    else font-drawn ones), kept between runs; returns it and the photos' labels."""
+    if mnist is not None:
+        digits, name = (mnist.x_test, mnist.y_test), "mnist"
+    else:
+        rng = np.random.default_rng(seed)
+        labels = np.arange(200) % 10
+        digits, name = (np.stack([font_digit(int(d), rng) for d in labels]), labels), "font"
+    folder = build_set(
+        SetSpec(f"photos-{name}-{seed}", "photos", count, seed), root, digits, workers
+    )
+    rows = (folder / "labels.csv").read_text().splitlines()[1:]
+    return folder, [int(row.split(",")[1]) for row in rows]
 
 
 def grey_frames(paths: list[Path], count: int) -> list[np.ndarray]:
@@ -68,11 +72,14 @@ def grey_frames(paths: list[Path], count: int) -> list[np.ndarray]:
     return frames
 
 
-def accuracy(digits: list, labels: list[int]) -> float:
-    return float(np.mean([d == t for d, t in zip(digits, labels, strict=True)]))
-
-
-def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: Path | None) -> dict:
+def run_bench(
+    model_path: Path,
+    sizes: tuple[int, ...],
+    seed: int,
+    mnist_path: Path | None,
+    out: Path,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+) -> dict:
     photos, repeat, runs, frames, soak_frames = sizes
     started = time.perf_counter()
     mnist = load_local(mnist_path) if mnist_path else None
@@ -94,58 +101,59 @@ def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: P
         f"{threads}_threads": asdict(measure.interpreter_latency(model_path, digit, threads, runs))
         for threads in sorted({1, cores})
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        labels = make_photos(folder, photos, seed, mnist)
-        paths = sorted(folder.glob("*.jpg"))
-        stages = measure.pipeline_stages(model, grey_frames(paths, 16), frames)
-        results["pipeline"] = {name: asdict(spread) for name, spread in stages.items()}
-        results["pipeline"]["fps"] = 1000 / stages["total"].median
-        results["batch"] = measure_batch(paths, labels, model_path, repeat, cores)
-        largest = measure.largest_decoded_picture(folder)
-        results["memory"] = {
-            "predict_batch_peak_rss_kib": measure.predict_peak_rss(paths, model_path),
-            "largest_picture": largest.name,
-            "predict_largest_peak_rss_kib": measure.predict_peak_rss([largest], model_path),
-        }
-    results["batch"]["photo_source"] = "MNIST test digits" if mnist else "font digits"
-    results["soak"] = asdict(soak(model, frames=soak_frames, seed=seed))
+    folder, labels = photo_folder(out / "photos", photos, seed, mnist, cores)
+    paths = sorted(folder.glob("*.jpg"))
+    times = measure.pipeline_stages(model, grey_frames(paths, 16), frames)
+    results["pipeline"] = {
+        "stages": {name: asdict(spread) for name, spread in times.stages.items()},
+        "total": asdict(times.total),
+        "fps": times.fps,
+    }
+    workers = sorted({1, min(2, cores), cores})
+    batch = measure_batch(folder, labels, model_path, workers, repeat, min_confidence, REPO)
+    if measure.naive_available():
+        batch = add_naive(batch, paths, labels, repeat)
+    batch["photo_source"] = "MNIST test digits" if mnist else "font digits"
+    results["batch"] = batch
+    largest = measure.largest_decoded_picture(out)
+    results["memory"] = {
+        "predict_batch_peak_rss_kib": measure.predict_peak_rss(paths, model_path),
+        "largest_picture": largest.name,
+        "predict_largest_peak_rss_kib": measure.predict_peak_rss([largest], model_path),
+    }
+    largest.unlink()
+    results["soak"] = soak_in_fresh_process(model_path, soak_frames, seed)
     results["seconds"] = time.perf_counter() - started
     return results
 
 
-def measure_batch(paths, labels, model_path: Path, repeat: int, cores: int) -> dict:
-    workers = sorted({1, cores})
-    rates: dict[str, list[float]] = {"pillow_decode": []}
-    digits: dict[str, list] = {}
-    naive, naive_model = measure.naive_available(), None
+def add_naive(batch: dict, paths: list[Path], labels: list[int], repeat: int) -> dict:
+    """The tutorial approach's row, its whole process timed like the others."""
+    seconds, digits, naive_model = [], None, None
     for _ in range(repeat):
-        rates["pillow_decode"].append(measure.pillow_decode_rate(paths))
-        for count in workers:
-            name = f"predict_{count}_worker" + ("s" if count > 1 else "")
-            rate, digits[name] = measure.predict_rate(paths, model_path, workers=count)
-            rates.setdefault(name, []).append(rate)
-        if naive:
-            try:
-                baseline = measure.naive_rate(paths)
-            except subprocess.CalledProcessError as exc:
-                reason = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit {exc.returncode}"]
-                print(f"digitcam bench: tutorial baseline left out ({reason[0]})", file=sys.stderr)
-                naive = False
-                continue
-            rates.setdefault("naive_tutorial", []).append(baseline["images_per_second"])
-            naive_model = baseline["model"]
-            if baseline["trained"]:  # an untrained stand-in times the approach, not its accuracy
-                digits["naive_tutorial"] = baseline["digits"]
-    summary = {
-        name: {"median": float(np.median(v)), "min": min(v), "max": max(v), "runs": len(v)}
-        for name, v in rates.items()
+        begin = time.perf_counter()
+        try:
+            baseline = measure.naive_rate(paths)
+        except subprocess.CalledProcessError as exc:
+            reason = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit {exc.returncode}"]
+            print(f"digitcam bench: tutorial baseline left out ({reason[0]})", file=sys.stderr)
+            return batch
+        seconds.append(time.perf_counter() - begin)
+        naive_model = baseline["model"]
+        if baseline["trained"]:  # an untrained stand-in times the approach, not its accuracy
+            digits = baseline["digits"]
+    rate = {
+        "median": len(paths) / float(np.median(seconds)),
+        "min": len(paths) / max(seconds),
+        "max": len(paths) / min(seconds),
+        "runs": len(seconds),
     }
-    floor = summary["pillow_decode"]["median"]
-    return {
-        "photos": len(paths),
-        "images_per_second": summary,
-        "ratio_to_pillow_decode": {n: s["median"] / floor for n, s in summary.items()},
-        "accuracy": {name: accuracy(d, labels) for name, d in digits.items()},
-        "naive_model": naive_model,
-    }
+    floor = batch["images_per_second"][FLOOR]["median"]
+    batch["images_per_second"]["naive_tutorial"] = rate
+    batch["ratio_to_pillow_decode"]["naive_tutorial"] = rate["median"] / floor
+    if digits is not None:
+        batch["accuracy"]["naive_tutorial"] = float(
+            np.mean([d == t for d, t in zip(digits, labels, strict=True)])
+        )
+    batch["naive_model"] = naive_model
+    return batch

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import json
+import os
 import resource
+import subprocess
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +18,7 @@ import numpy as np
 from device.contract import DEFAULT_MIN_CONFIDENCE
 from device.live.sources import SyntheticSource
 from device.live.stability import DEFAULT_STABLE_FRAMES, Stabiliser
+from device.model.interpreter import load_model
 from device.vision.read import Scorer, read_digit
 
 STATUS = Path("/proc/self/status")
@@ -38,6 +44,7 @@ class SoakResult:
     rss_start_kib: int  # after the warm-up round
     rss_end_kib: int
     rss_samples_kib: tuple[int, ...]  # at even intervals through the run, to show it is flat
+    pid: int  # the process whose memory this is
 
     def summary(self) -> str:
         growth = self.rss_end_kib - self.rss_start_kib
@@ -85,4 +92,27 @@ def soak(
         rss_start_kib=rss[0],
         rss_end_kib=rss[-1],
         rss_samples_kib=tuple(rss),
+        pid=os.getpid(),
     )
+
+
+def soak_in_fresh_process(model_path: Path, frames: int, seed: int) -> dict:
+    """The soak in a new Python process that does nothing else, as `digitcam watch` would be:
+    its memory figures are that process's, not those of whoever measured other things."""
+    command = [sys.executable, "-m", "device.bench.soak", str(model_path), str(frames), str(seed)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="the watch-path soak; prints its result as JSON")
+    parser.add_argument("model", type=Path)
+    parser.add_argument("frames", type=int)
+    parser.add_argument("seed", type=int)
+    args = parser.parse_args()
+    result = soak(load_model(args.model, threads=1), frames=args.frames, seed=args.seed)
+    print(json.dumps(asdict(result)))
+
+
+if __name__ == "__main__":
+    main()

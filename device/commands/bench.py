@@ -8,21 +8,27 @@ import os
 import sys
 from pathlib import Path
 
-from device.commands.common import DEFAULT_MODEL_HELP, default_model_path, whole_number
+from device.commands.common import DEFAULT_MODEL_HELP, default_model_path, fraction, whole_number
+from device.contract import DEFAULT_MIN_CONFIDENCE
 
 DESCRIPTION = """\
 Measure what a user of digitcam chooses on, on this machine:
   model        file size, parameters, int8 MNIST test accuracy (when MNIST_DIR or --mnist
                gives the data), peak memory of a process that loads it
   interpreter  one 28x28 image: median and p99 latency, 1 thread and all cores
-  pipeline     a 640x480 grey frame -> answer, split by stage, and the fps it implies
-  batch        images/s of `predict` on a folder of generated 640x480 JPEG photos, next to
-               Pillow alone decoding them to full-size grey (the floor no tool can beat) and,
-               when TensorFlow and train/ are installed, the classic tutorial approach (whole
-               picture resized to 28x28, fixed threshold, one Keras predict per image)
+  pipeline     a 640x480 grey frame -> answer, split by stage (the stages add up to the
+               whole), and frames per second over the wall time of the run
+  batch        files/s of `digitcam predict FOLDER` on generated 640x480 JPEG photos, as whole
+               processes (start-up included) with 1, 2 and all cores' workers, next to a
+               minimal Python script that only decodes the same files to full-size grey with
+               Pillow (the floor) and, when TensorFlow and train/ are installed, the classic
+               tutorial approach (whole picture resized to 28x28, fixed threshold, one Keras
+               predict per image); the share read right at --min-confidence
+  soak         the watch path over many frames in a fresh process: time, fps, its memory
 Ratios measured in this one run are the headline; absolute times belong to this machine.
-Writes OUT/bench.json and OUT/bench.md and prints the Markdown table. No TensorFlow needed:
-it runs on the Pi as it is (the tutorial baseline is then left out).
+Writes OUT/bench.json and OUT/bench.md and prints the Markdown table; the photos stay in
+OUT/photos for the next run. No TensorFlow needed: it runs on the Pi as it is (the tutorial
+baseline is then left out).
 """
 
 
@@ -41,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=whole_number(1), help="timed frames of the pipeline")
     parser.add_argument("--soak", type=whole_number(1), help="frames of the watch-path memory soak")
     parser.add_argument("--seed", type=int, default=0, help="seed for the generated photos")
+    parser.add_argument(
+        "--min-confidence",
+        type=fraction,
+        default=DEFAULT_MIN_CONFIDENCE,
+        metavar="X",
+        help="predict's --min-confidence for the batch's share read right (default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,9 +75,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         results = run_bench(
-            args.model or default_model_path(), sizes, args.seed, Path(mnist) if mnist else None
+            args.model or default_model_path(),
+            sizes,
+            args.seed,
+            Path(mnist) if mnist else None,
+            args.out,
+            args.min_confidence,
         )
-    except (ModelError, MetadataError, DataError) as exc:
+    except (ModelError, MetadataError, DataError, RuntimeError) as exc:
         print(f"digitcam bench: {exc}", file=sys.stderr)
         return 2
     (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")

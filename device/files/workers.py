@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import signal
+import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,9 +65,18 @@ def death_reason(exitcode: int | None) -> str:
     return f"the reader died (exit status {exitcode})"
 
 
+def start_method() -> multiprocessing.context.BaseContext:
+    """fork on Linux: a worker starts with the parent's imports instead of importing numpy,
+    Pillow and LiteRT again (0.3 s of CPU a worker on a PC, seconds on a Pi), most of the
+    difference to the fastest possible decode on a folder of a few hundred photos. A worker
+    only reads files and answers on its own pipe, so the parent's threads (a progress bar)
+    hold no lock it needs. Elsewhere spawn, the safe default."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
 class _Pool:
     def __init__(self, size: int, model_path: Path, threads: int | None, least: float):
-        self.context = multiprocessing.get_context("spawn")  # the parent may hold threads
+        self.context = start_method()
         self.args = (model_path, threads, least)
         self.workers = [self._start() for _ in range(size)]
         self.start_deaths = 0
@@ -76,8 +86,9 @@ class _Pool:
         process = self.context.Process(
             target=_worker_main, args=(child, *self.args), daemon=True, name="digitcam-reader"
         )
-        # An ignored SIGINT stays ignored across exec: the child never sees Ctrl-C, even while
-        # it starts (no traceback from it). Blocked meanwhile, the parent's is delivered after.
+        # An ignored SIGINT stays ignored across fork and exec: the child never sees Ctrl-C,
+        # even while it starts (no traceback from it). Blocked meanwhile, the parent's is
+        # delivered after.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:

@@ -16,6 +16,9 @@ NO_DIGIT_KINDS = ("blank", "dot", "stray-line", "ruled", "shadow")
 PAPERS = ((0.92, 0.92, 0.90), (0.93, 0.89, 0.78), (0.70, 0.70, 0.68), (0.88, 0.90, 0.93))
 INKS = ((0.10, 0.10, 0.12), (0.14, 0.20, 0.58), (0.10, 0.12, 0.35))  # black, blue, dark blue
 RULE_BLUE, MARGIN_RED = (0.62, 0.76, 0.95), (0.88, 0.40, 0.42)
+# The digit's MNIST 20x20 box as a fraction of the frame height: a digit that fills a good part
+# of the picture; (0.06, 0.1) makes the "small digits" set.
+DIGIT_HEIGHT = (0.2, 0.5)
 FIELD_STEP = 4  # light and shadow are smooth: computed on a grid this much coarser, then resized
 
 
@@ -123,17 +126,21 @@ def _pen_strokes(digit: np.ndarray, rng: np.random.Generator, side: int, blur: f
 
 
 def photo_and_box(
-    digit: np.ndarray, rng: np.random.Generator, size: tuple[int, int] = (480, 640)
+    digit: np.ndarray,
+    rng: np.random.Generator,
+    size: tuple[int, int] = (480, 640),
+    height: tuple[float, float] = DIGIT_HEIGHT,
 ) -> tuple[np.ndarray, Box]:
     """An RGB photo of `digit` (28x28 uint8, white on black) handwritten on paper, and the box
-    (x, y, w, h) of the digit's 20x20 MNIST area in it.
+    (x, y, w, h) of the digit's 20x20 MNIST area in it, whose height is a fraction of the
+    frame's drawn from `height` (low, high).
 
     Paper white, cream, grey or bluish, plain or ruled; black or blue pen of varying width;
     light uneven (gradient, vignetting), a shadow in 40% of photos; lens blur and sensor noise.
     Save it with jpeg_bytes() for JPEG artefacts.
     """
     rows, cols = size
-    height = rng.uniform(0.2, 0.5) * rows  # the digit's 20-pixel MNIST box, in photo pixels
+    height = rng.uniform(*height) * rows  # the digit's 20-pixel MNIST box, in photo pixels
     side = int(round(height * 28 / 20))
     left, top = int(rng.integers(0, cols - side + 1)), int(rng.integers(0, rows - side + 1))
     box = (left + round(side * 4 / 28), top + round(side * 4 / 28), round(height), round(height))
@@ -148,10 +155,13 @@ def photo_and_box(
 
 
 def photo_of_digit(
-    digit: np.ndarray, rng: np.random.Generator, size: tuple[int, int] = (480, 640)
+    digit: np.ndarray,
+    rng: np.random.Generator,
+    size: tuple[int, int] = (480, 640),
+    height: tuple[float, float] = DIGIT_HEIGHT,
 ) -> np.ndarray:
     """An RGB uint8 photo of a 28x28 white-on-black digit handwritten on paper."""
-    return photo_and_box(digit, rng, size)[0]
+    return photo_and_box(digit, rng, size, height)[0]
 
 
 def _mark(rng: np.random.Generator, rows: int, cols: int, kind: str, blur: float) -> np.ndarray:
