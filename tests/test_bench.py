@@ -8,6 +8,7 @@ from device.bench.measure import naive_available
 from device.cli import main
 
 TINY = ["--photos", "4", "--repeat", "1", "--runs", "5", "--frames", "5", "--soak", "24"]
+TINY += ["--live", "40"]
 
 
 def test_bench_writes_json_and_markdown(tmp_path, monkeypatch, capsys):
@@ -29,8 +30,12 @@ def test_bench_writes_json_and_markdown(tmp_path, monkeypatch, capsys):
     assert 0.0 <= batch["accuracy"]["predict_1_worker"] <= 1.0
     assert ("naive_tutorial" in batch["images_per_second"]) == naive_available()
     assert results["soak"]["frames"] == 24
+    live = results["live_view"]
+    assert live["frames_per_run"] == 40 and set(live["fps"]) == {"off", "unwatched", "one viewer"}
+    assert all(rate > 0 for rate in live["fps"].values())
     table = (tmp_path / "bench.md").read_text()
     assert "640x480 grey frame -> answer" in table and "vs Pillow decode" in table
+    assert "| one viewer |" in table
     assert capsys.readouterr().out == table
 
 

@@ -15,15 +15,16 @@ import numpy as np
 from PIL import Image
 
 from device.bench import measure
+from device.bench.live import live_view_rates
 from device.bench.soak import soak
 from device.files.mnist import load_local
 from device.model.interpreter import load_model
 from device.model.selftest import builtin_digit
 from device.synthetic.photos import font_digit, jpeg_bytes, photo_of_digit
 
-PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak frames
-    "default": (400, 3, 2000, 2000, 10_000),
-    "quick": (40, 1, 1000, 300, 1000),
+PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak frames, live frames
+    "default": (400, 3, 2000, 2000, 10_000, 3000),
+    "quick": (40, 1, 1000, 300, 1000, 300),
 }
 
 
@@ -73,7 +74,7 @@ def accuracy(digits: list, labels: list[int]) -> float:
 
 
 def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: Path | None) -> dict:
-    photos, repeat, runs, frames, soak_frames = sizes
+    photos, repeat, runs, frames, soak_frames, live_frames = sizes
     started = time.perf_counter()
     mnist = load_local(mnist_path) if mnist_path else None
     model = load_model(model_path, threads=1)
@@ -104,6 +105,7 @@ def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: P
         results["batch"] = measure_batch(paths, labels, model_path, repeat, cores)
     results["batch"]["photo_source"] = "MNIST test digits" if mnist else "font digits"
     results["soak"] = asdict(soak(model, frames=soak_frames, seed=seed))
+    results["live_view"] = live_view_rates(model, live_frames, repeat, seed)
     results["seconds"] = time.perf_counter() - started
     return results
 

@@ -16,6 +16,8 @@ Measure what a user of digitcam chooses on, on this machine:
                gives the data), peak memory of a process that loads it
   interpreter  one 28x28 image: median and p99 latency, 1 thread and all cores
   pipeline     a 640x480 grey frame -> answer, split by stage, and the fps it implies
+  live view    watch's frame rate on synthetic frames with the live view (watch --http) off,
+               on with nobody watching, and with one viewer (another process) connected
   batch        images/s of `predict` on a folder of generated 640x480 JPEG photos, next to
                Pillow alone decoding them to full-size grey (the floor no tool can beat) and,
                when TensorFlow and train/ are installed, the classic tutorial approach (whole
@@ -40,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=whole_number(1), help="timed runs of the interpreter")
     parser.add_argument("--frames", type=whole_number(1), help="timed frames of the pipeline")
     parser.add_argument("--soak", type=whole_number(1), help="frames of the watch-path memory soak")
+    parser.add_argument(
+        "--live", type=whole_number(4), help="frames per run of the live-view rate comparison"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for the generated photos")
 
 
@@ -50,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from device.files.mnist import DataError
     from device.model.interpreter import ModelError
 
-    chosen = (args.photos, args.repeat, args.runs, args.frames, args.soak)
+    chosen = (args.photos, args.repeat, args.runs, args.frames, args.soak, args.live)
     profile = PROFILES["quick" if args.quick else "default"]
     pairs = zip(chosen, profile, strict=True)
     sizes = tuple(default if mine is None else mine for mine, default in pairs)

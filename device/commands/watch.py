@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     from functools import partial
 
     from device.contract import MetadataError
-    from device.live.loop import sigterm_as_interrupt, signals_held
+    from device.live.loop import signals_held, sigterm_as_interrupt
     from device.model.interpreter import ModelError, load_model
     from device.output.formats import Reporter
 

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from device.output.snapshots import READ_COLOUR, UNSURE_COLOUR
 from device.vision.read import Reading
 
-INSET_SCALE = 4  # each 28x28 model input is shown 112x112, in a row along the top right
+INSET_SHARE = 1 / 4  # each 28x28 model input is enlarged to about a quarter of the frame
 JPEG_QUALITY = 75
 
 
@@ -42,8 +42,9 @@ def annotate_live(grey: np.ndarray, reading: Reading) -> Image.Image:
         colour = READ_COLOUR if read else UNSURE_COLOUR
         draw.rectangle((x, y, x + w - 1, y + h - 1), outline=colour, width=line)
     right = image.width - line
+    scale = max(1, round(min(image.size) * INSET_SHARE / 28))  # whole pixels: 4x at 640x480
     for model_input in reversed(model_inputs(reading)):
-        side = model_input.shape[0] * INSET_SCALE
+        side = model_input.shape[0] * scale
         if right - side < 0:
             break
         inset = Image.fromarray(model_input).resize((side, side), Image.NEAREST).convert("RGB")
