@@ -14,6 +14,7 @@ export MNIST_DIR
 PI ?=
 PI_DIR ?= digitcam
 SERVICE ?=
+HTTP ?=
 TRAIN_ARGS ?=
 CONVERT_ARGS ?=
 BENCH_ARGS ?=
@@ -40,9 +41,9 @@ train-quick: $(STAMP) ## a few-minute training run into build/train
 convert: $(STAMP) ## quantize build/train/model.keras to int8, verify, install into models/
 	$(PY) -m convert --model build/train/model.keras --out models/digitcam.tflite $(CONVERT_ARGS)
 
-deploy: $(STAMP) ## send runtime + model to a Pi, install, self-check: PI=user@host [SERVICE=1]
-	@test -n "$(PI)" || { echo "usage: make deploy PI=user@host [SERVICE=1] [PI_DIR=digitcam]" >&2; exit 2; }
-	$(PY) -m device deploy '$(PI)' --dir '$(PI_DIR)' $(if $(filter 1 yes true,$(SERVICE)),--service)
+deploy: $(STAMP) ## send runtime + model to a Pi, install, self-check: PI=user@host [SERVICE=1 [HTTP=8000]]
+	@test -n "$(PI)" || { echo "usage: make deploy PI=user@host [SERVICE=1 [HTTP=8000]] [PI_DIR=digitcam]" >&2; exit 2; }
+	$(PY) -m device deploy '$(PI)' --dir '$(PI_DIR)' $(if $(filter 1 yes true,$(SERVICE)),--service) $(if $(HTTP),--http '$(HTTP)')
 
 bench: $(STAMP) ## measure size, accuracy, latency, fps, throughput into build/bench (BENCH_ARGS=--quick)
 	$(PY) -m device bench --out build/bench $(BENCH_ARGS)

@@ -69,7 +69,14 @@ class PiState:
     current: str | None  # absolute path of the current release, if any
 
 
-def deploy(remote: Remote, remote_dir: str, python: str, service: bool, source: Path = REPO) -> str:
+def deploy(
+    remote: Remote,
+    remote_dir: str,
+    python: str,
+    service: bool,
+    source: Path = REPO,
+    http_port: int | None = None,
+) -> str:
     """Sends source's runtime to the Pi and activates it there; returns a summary line."""
     started = time.monotonic()
     paths = runtime_paths(source)
@@ -83,7 +90,7 @@ def deploy(remote: Remote, remote_dir: str, python: str, service: bool, source: 
         remove_partial(remote, destination)
         raise
     print(f"sent {stats.bytes_sent:,} bytes to {remote.target}; {describe_changes(stats)}")
-    activate(remote, state.root, release, python, service)
+    activate(remote, state.root, release, python, service, http_port)
     seconds = time.monotonic() - started
     return (
         f"deployed to {remote.target}:{state.root} in {seconds:.1f} s; try: "
@@ -142,9 +149,13 @@ def remove_partial(remote: Remote, destination: str) -> None:
         run_remote(remote, ["rm", "-rf", destination], EXIT_UNREACHABLE)
 
 
-def activate(remote: Remote, root: str, release: str, python: str, service: bool) -> None:
+def activate(
+    remote: Remote, root: str, release: str, python: str, service: bool, http_port: int | None
+) -> None:
     """Runs device.pi.release from the sent tree with the Pi's Python; its output shows here."""
-    command = shlex.join([python, "-u", "-m", "device.pi.release", root, release])
+    argv = [python, "-u", "-m", "device.pi.release", root, release]
+    argv += ["--http", str(http_port)] if http_port else []
+    command = shlex.join(argv)
     line = f"cd {shlex.quote(f'{root}/releases/{release}')} && PYTHONDONTWRITEBYTECODE=1 {command}"
     done = subprocess.run(
         remote.shell(line + (" --service" if service else "")), stdin=subprocess.DEVNULL

@@ -73,12 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", type=Path, help="the deploy directory on this Pi")
     parser.add_argument("name", help="the release just sent into ROOT/releases/")
     parser.add_argument("--service", action="store_true", help="install the systemd service")
+    parser.add_argument("--http", type=int, metavar="PORT", help="the service's live view port")
     args = parser.parse_args(argv)
     layout = Layout(args.root.resolve())
     os.chdir(layout.root)  # not the new release: a failed one is deleted, pip needs a cwd
     try:
         with deploy_lock(layout):
-            print(activate(layout, args.name, args.service), flush=True)
+            print(activate(layout, args.name, args.service, args.http), flush=True)
     except DeployError as exc:
         print(f"digitcam deploy: {exc}", file=sys.stderr, flush=True)
         return exc.code
@@ -97,7 +98,7 @@ def deploy_lock(layout: Layout):
         yield
 
 
-def activate(layout: Layout, name: str, install_service: bool) -> str:
+def activate(layout: Layout, name: str, install_service: bool, http_port: int | None = None) -> str:
     """Makes release name current (or drops it when it equals the current one); a summary."""
     new, previous = layout.release(name), layout.current_name()
     if not new.is_dir():
@@ -116,7 +117,7 @@ def activate(layout: Layout, name: str, install_service: bool) -> str:
         say(f"nothing changed: release {previous} stays current")
         self_check(layout, failure=f"release {previous} fails its self-check (see above)")
         result = f"release {previous} is current in {layout.root}"
-    status = update_service(layout, install=install_service, restart=changed)
+    status = update_service(layout, install=install_service, restart=changed, http_port=http_port)
     return f"{result}\n{status}" if status else result
 
 
@@ -239,11 +240,13 @@ def prune(layout: Layout, keep: int = KEEP_RELEASES) -> list[str]:
     return doomed
 
 
-def update_service(layout: Layout, install: bool, restart: bool) -> str | None:
+def update_service(
+    layout: Layout, install: bool, restart: bool, http_port: int | None = None
+) -> str | None:
     """Installs the service when asked; otherwise restarts an installed one on a new release."""
     try:
         if install:
-            return service.install(layout.current, layout.venv)
+            return service.install(layout.current, layout.venv, http_port)
         if restart and service.installed():
             return service.restart()
     except service.ServiceError as exc:

@@ -23,9 +23,15 @@ class ServiceError(Exception):
 
 
 def render_unit(
-    user: str, app_dir: Path, venv: Path, log_file: Path = LOG_FILE, systemd: int | None = None
+    user: str,
+    app_dir: Path,
+    venv: Path,
+    log_file: Path = LOG_FILE,
+    systemd: int | None = None,
+    http_port: int | None = None,
 ) -> str:
     """The unit file. stdout (one JSON answer a line) goes to log_file; stderr to the journal.
+    With http_port, watch also serves its live view there, on 127.0.0.1 only (ssh -L).
 
     'append:' opens the log with O_APPEND, so logrotate's copytruncate leaves no hole of
     zeros in it. Restarts never stop (StartLimitIntervalSec=0): a camera that comes back
@@ -34,6 +40,7 @@ def render_unit(
     backoff = "RestartSec=10s"
     if systemd is not None and systemd >= GROWING_BACKOFF_SINCE:
         backoff = "RestartSec=5s\nRestartSteps=6\nRestartMaxDelaySec=5min"
+    watch_args = WATCH_ARGS + (("--http", f"127.0.0.1:{http_port}") if http_port else ())
     return f"""\
 [Unit]
 Description=digitcam: read handwritten digits from the Raspberry Pi camera
@@ -46,7 +53,7 @@ User={user}
 SupplementaryGroups=video
 WorkingDirectory={app_dir}
 Environment=PYTHONUNBUFFERED=1
-ExecStart={venv}/bin/digitcam {" ".join(WATCH_ARGS)}
+ExecStart={venv}/bin/digitcam {" ".join(watch_args)}
 StandardOutput=append:{log_file}
 StandardError=journal
 Restart=on-failure
@@ -90,11 +97,11 @@ def installed() -> bool:
     return UNIT_PATH.is_file()
 
 
-def install(app_dir: Path, venv: Path) -> str:
+def install(app_dir: Path, venv: Path, http_port: int | None = None) -> str:
     """Writes the unit and the logrotate rule, enables the service and (re)starts it."""
     as_root = _root_prefix()
     user = pwd.getpwuid(os.geteuid()).pw_name
-    unit = render_unit(user, app_dir, venv, LOG_FILE, systemd_version())
+    unit = render_unit(user, app_dir, venv, LOG_FILE, systemd_version(), http_port)
     _install_file(as_root, unit, UNIT_PATH)
     _install_file(as_root, render_logrotate(LOG_FILE), LOGROTATE_PATH)
     _run([*as_root, "install", "-d", "-m", "755", str(LOG_FILE.parent)])
