@@ -353,6 +353,12 @@ def test_port_in_use_is_one_line_and_its_own_exit_code(capsys):
     assert err.count("\n") == 1 and f"port {port} is already in use" in err
 
 
+def test_an_address_not_on_this_machine_is_one_line_and_exit_2(capsys):
+    code = main(["watch", "--source", "synthetic", "--http", "203.0.113.7:8000"])  # TEST-NET-3
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot listen" in err
+
+
 def test_every_interface_is_warned_about(capsys):
     code = main(["watch", "--source", "synthetic", "--frames", "2", "--http", "0.0.0.0:0"])
     err = capsys.readouterr().err

@@ -68,7 +68,8 @@ is encoded at --http-fps (default {DEFAULT_HTTP_FPS}) only while someone watches
 
 Exit status:
   {EXIT_STOPPED}  stopped: Ctrl-C, SIGTERM, --frames reached, or the folder played to its end
-  {EXIT_USAGE}  wrong usage, an unusable model, or a --save folder that cannot be made
+  {EXIT_USAGE}  wrong usage, an unusable model, a --save folder that cannot be made, or an
+     --http address that cannot be listened on (other than a port in use)
   {EXIT_UNAVAILABLE}  no source: picamera2 missing, camera will not start, no pictures in folder
   {EXIT_NO_CAMERA}  no camera found
   {EXIT_CAMERA_BUSY}  the camera is in use by another process
@@ -250,16 +251,8 @@ def _watch_source(args: argparse.Namespace, model, reporter, view) -> int:
         if view is not None:
             view.about["source"] = source.description
         tally.started = time.monotonic()  # the camera's settling is not frame time
-        watch(
-            source,
-            model,
-            on_answer,
-            args.stable,
-            args.min_confidence,
-            args.frames,
-            tally,
-            on_frame,
-        )
+        options = (args.stable, args.min_confidence, args.frames, tally)
+        watch(source, model, on_answer, *options, on_frame=on_frame)
         ending = "done" if args.frames and tally.frames >= args.frames else "no more frames"
     except KeyboardInterrupt:
         ending = "stopped"
