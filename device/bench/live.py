@@ -21,7 +21,10 @@ MODES = ("off", "unwatched", "one viewer")
 
 # A viewer as a browser is one: another process reading the stream and the events.
 VIEWER = r"""
-import sys, threading, urllib.request
+import signal, sys, threading, urllib.request
+def stop(signum, frame):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGTERM, stop)
 base = sys.argv[1]
 parts = 0
 def read(path, count):
@@ -93,7 +96,12 @@ def _start_viewer(url: str, view: LiveView) -> subprocess.Popen:
 
 
 def _stop_viewer(viewer: subprocess.Popen) -> int:
-    """Stops it; returns how many JPEGs it received."""
-    viewer.send_signal(2)  # SIGINT: it prints its count
-    out, _ = viewer.communicate(timeout=30)
+    """Stops it; returns how many JPEGs it received (0 if it would not say)."""
+    viewer.terminate()  # it prints its count
+    try:
+        out, _ = viewer.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        viewer.kill()
+        viewer.communicate()
+        return 0
     return int(out.strip() or 0)

@@ -100,7 +100,7 @@ def start_server(address: HttpAddress, view: LiveView) -> LiveServer:
     server = LiveServer(address, view)
     view.start()
     threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="live-view", daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="live-view", daemon=True
     ).start()
     return server
 
