@@ -36,7 +36,8 @@ export MNIST_DIR
 # Recipes read PI and PI_DIR from the environment ("$$PI"), so any character in them is safe.
 PI ?=
 PI_DIR ?= digitcam
-export PI PI_DIR
+HTTP ?=
+export PI PI_DIR HTTP
 SERVICE ?=
 TRAIN_ARGS ?=
 CONVERT_ARGS ?=
@@ -71,9 +72,9 @@ train-quick: $(STAMP) ## a few-minute training run into build/train
 convert: $(STAMP) ## quantize build/train/model.keras to int8, verify, install into models/
 	$(PY) -m convert --model build/train/model.keras --out models/digitcam.tflite $(CONVERT_ARGS)
 
-deploy: $(STAMP) ## send runtime + model to a Pi, install, self-check: PI=user@host [SERVICE=1]
-	@test -n "$$PI" || { echo "usage: make deploy PI=user@host [SERVICE=1] [PI_DIR=digitcam]" >&2; exit 2; }
-	$(PY) -m device deploy --dir "$$PI_DIR" $(if $(filter 1 yes true,$(SERVICE)),--service) -- "$$PI"
+deploy: $(STAMP) ## send runtime + model to a Pi, install, self-check: PI=user@host [SERVICE=1 [HTTP=8000]]
+	@test -n "$$PI" || { echo "usage: make deploy PI=user@host [SERVICE=1 [HTTP=8000]] [PI_DIR=digitcam]" >&2; exit 2; }
+	$(PY) -m device deploy --dir "$$PI_DIR" $(if $(filter 1 yes true,$(SERVICE)),--service) $(if $(HTTP),--http "$$HTTP") -- "$$PI"
 
 rollback: $(STAMP) ## make the Pi's previous release current again: PI=user@host [PI_DIR=digitcam]
 	@test -n "$$PI" || { echo "usage: make rollback PI=user@host [PI_DIR=digitcam]" >&2; exit 2; }

@@ -19,6 +19,7 @@ from device.synthetic.photos import font_digit, photo_of_digit, photo_without_di
 from tests.conftest import REPO, SHIPPED_MODEL
 
 TINY = ["--photos", "8", "--repeat", "1", "--runs", "5", "--frames", "5", "--soak", "24"]
+TINY += ["--live", "40"]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,10 @@ def test_bench_writes_json_and_markdown(bench, capsys):
     assert expected <= set(batch["images_per_second"])
     assert ("naive_tutorial" in batch["images_per_second"]) == naive_available()
     assert results["soak"]["frames"] == 24
+    live = results["live_view"]
+    assert live["frames_per_run"] == 40 and set(live["fps"]) == {"off", "unwatched", "one viewer"}
+    assert all(rate > 0 for rate in live["fps"].values())
+    assert "| one viewer |" in table
     assert "640x480 grey frame -> answer" in table and "vs the floor" in table
     assert "right at --min-confidence 0.5" in table
 

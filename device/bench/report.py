@@ -86,4 +86,18 @@ def markdown(results: dict) -> str:
         f"{soak['fps']:.0f} frames/s; its RSS {soak['rss_start_kib'] / 1024:.1f} -> "
         f"{soak['rss_end_kib'] / 1024:.1f} MiB ({growth:+.1f} MiB).",
     ]
+    live = results.get("live_view")
+    if live:
+        fps = live["fps"]
+        lines += [
+            "",
+            f"Live view (`watch --http`), synthetic 640x480 frames, median of {live['runs']} "
+            f"run(s) of {live['frames_per_run']:,} frames:",
+            "",
+            "| watch loop | frames/s | vs off |",
+            "|---|---|---|",
+            *(f"| {mode} | {rate:.0f} | {rate / fps['off']:.2f}x |" for mode, rate in fps.items()),
+            "",
+            f"The viewer received {live['stream_fps']:.1f} JPEGs/s (the cap: {live['http_fps']}).",
+        ]
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from PIL import Image
 
 from device.bench import measure
 from device.bench.batch import FLOOR, measure_batch
+from device.bench.live import live_view_rates
 from device.bench.soak import soak_in_fresh_process
 from device.contract import DEFAULT_MIN_CONFIDENCE
 from device.files.mnist import load_local
@@ -25,9 +26,9 @@ from device.synthetic.sets import SetSpec, build_set
 
 REPO = Path(__file__).resolve().parents[2]
 
-PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak frames
-    "default": (1000, 3, 2000, 2000, 10_000),
-    "quick": (100, 1, 1000, 300, 1000),
+PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak frames, live frames
+    "default": (1000, 3, 2000, 2000, 10_000, 3000),
+    "quick": (100, 1, 1000, 300, 1000, 300),
 }
 
 
@@ -80,7 +81,7 @@ def run_bench(
     out: Path,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> dict:
-    photos, repeat, runs, frames, soak_frames = sizes
+    photos, repeat, runs, frames, soak_frames, live_frames = sizes
     started = time.perf_counter()
     mnist = load_local(mnist_path) if mnist_path else None
     model = load_model(model_path, threads=1)
@@ -123,6 +124,7 @@ def run_bench(
     }
     largest.unlink()
     results["soak"] = soak_in_fresh_process(model_path, soak_frames, seed)
+    results["live_view"] = live_view_rates(model, live_frames, repeat, seed)
     results["seconds"] = time.perf_counter() - started
     return results
 

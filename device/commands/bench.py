@@ -18,6 +18,8 @@ Measure what a user of digitcam chooses on, on this machine:
   interpreter  one 28x28 image: median and p99 latency, 1 thread and all cores
   pipeline     a 640x480 grey frame -> answer, split by stage (the stages add up to the
                whole), and frames per second over the wall time of the run
+  live view    watch's frame rate on synthetic frames with the live view (watch --http) off,
+               on with nobody watching, and with one viewer (another process) connected
   batch        files/s of `digitcam predict FOLDER` on generated 640x480 JPEG photos, as whole
                processes (start-up included) with 1, 2 and all cores' workers, next to a
                minimal Python script that only decodes the same files to full-size grey with
@@ -46,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=whole_number(1), help="timed runs of the interpreter")
     parser.add_argument("--frames", type=whole_number(1), help="timed frames of the pipeline")
     parser.add_argument("--soak", type=whole_number(1), help="frames of the watch-path memory soak")
+    parser.add_argument(
+        "--live", type=whole_number(4), help="frames per run of the live-view rate comparison"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for the generated photos")
     parser.add_argument(
         "--min-confidence",
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from device.files.mnist import DataError
     from device.model.interpreter import ModelError
 
-    chosen = (args.photos, args.repeat, args.runs, args.frames, args.soak)
+    chosen = (args.photos, args.repeat, args.runs, args.frames, args.soak, args.live)
     profile = PROFILES["quick" if args.quick else "default"]
     pairs = zip(chosen, profile, strict=True)
     sizes = tuple(default if mine is None else mine for mine, default in pairs)

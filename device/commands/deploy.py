@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import sys
@@ -39,6 +40,13 @@ def add_arguments(parser) -> None:
         help="send nothing: make the previous release on the Pi current again",
     )
     parser.add_argument(
+        "--http",
+        type=port_number,
+        metavar="PORT",
+        help="with --service: the service's watch also serves its live view on 127.0.0.1:PORT "
+        "(see it with ssh -L PORT:localhost:PORT PI)",
+    )
+    parser.add_argument(
         "--ssh",
         default=os.environ.get("DIGITCAM_SSH", "ssh"),
         help="ssh command and options, e.g. 'ssh -p 2222' (default: $DIGITCAM_SSH or ssh)",
@@ -50,11 +58,21 @@ def add_arguments(parser) -> None:
     )
 
 
+def port_number(text: str) -> int:
+    """argparse type for --http: a TCP port, 1-65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return int(text)
+
+
 def run(args) -> int:
     from device.deploy.push import deploy, rollback
     from device.deploy.remote import DeployError, Remote
     from device.pi.release import EXIT_LOCAL
 
+    if args.http and not args.service:
+        print("digitcam deploy: --http is the service's live view: add --service", file=sys.stderr)
+        return EXIT_LOCAL
     try:
         ssh = tuple(shlex.split(args.ssh)) or ("ssh",)
     except ValueError as exc:
@@ -71,7 +89,7 @@ def run(args) -> int:
         if args.rollback:
             print(rollback(remote, args.dir, args.python))
         else:
-            print(deploy(remote, args.dir, args.python, args.service))
+            print(deploy(remote, args.dir, args.python, args.service, http_port=args.http))
     except DeployError as exc:
         if str(exc):
             print(f"digitcam deploy: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,13 @@ from device.live.spec import (
 )
 from device.live.stability import DEFAULT_STABLE_FRAMES
 from device.output.formats import ANSWER_FORMATS
+from device.web.address import (
+    DEFAULT_HTTP_FPS,
+    EXIT_PORT_IN_USE,
+    MAX_VIEWERS,
+    HttpAddress,
+    parse_http_address,
+)
 
 EXIT_STOPPED, EXIT_USAGE = 0, 2
 
@@ -51,13 +59,23 @@ region read, in the frame's pixels, or null; fps is the recent frame rate (null 
 Start, end and problems are reported on stderr. --save DIR keeps an annotated JPEG of the
 frame behind each answer (box, answer and the 28x28 image the model saw).
 
+Live view: --http [HOST:]PORT serves a page showing the camera with the digits boxed, the
+28x28 input(s) the model saw, the answer and the last answers (the same JSON objects as
+--format jsonl), fps, source and model. It listens on 127.0.0.1 unless HOST says otherwise:
+from a laptop, 'ssh -L 8000:localhost:8000 pi@raspberrypi.local', then open
+http://localhost:8000/. --http 0.0.0.0:8000 lets anyone on the network watch. The stream
+is encoded at --http-fps (default {DEFAULT_HTTP_FPS}) only while someone watches, for at most
+{MAX_VIEWERS} viewers at once. Read only: GET /, /stream.mjpg, /events, /snapshot.jpg.
+
 Exit status:
   {EXIT_STOPPED}  stopped: Ctrl-C, SIGTERM, --frames reached, or the folder played to its end
-  {EXIT_USAGE}  wrong usage, an unusable model, or a --save folder that cannot be made
+  {EXIT_USAGE}  wrong usage, an unusable model, a --save folder that cannot be made, or an
+     --http address that cannot be listened on (other than a port in use)
   {EXIT_UNAVAILABLE}  no source: picamera2 missing, camera will not start, no pictures in folder
   {EXIT_NO_CAMERA}  no camera found
   {EXIT_CAMERA_BUSY}  the camera is in use by another process
   {EXIT_CAMERA_STOPPED}  the camera stopped delivering frames (after {CAMERA_RETRIES} tries)
+  {EXIT_PORT_IN_USE}  the --http port is already in use
   {EXIT_INTERNAL} a bug in digitcam (one line; --debug shows the traceback)
   {EXIT_OUTPUT} answers could not be written (a full disk): watch kept reading and tried the
       output again every 30 s; this is the status it stops with
@@ -103,6 +121,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--save", type=Path, metavar="DIR", help="keep an annotated JPEG of each answer's frame"
     )
+    parser.add_argument(
+        "--http",
+        type=parse_http_address,
+        metavar="[HOST:]PORT",
+        help="serve a live view of the camera and the answers on this port (host: 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--http-fps",
+        type=whole_number(1),
+        metavar="N",
+        help=f"frames a second in the live view's stream (default: {DEFAULT_HTTP_FPS})",
+    )
     add_model_arguments(parser, "interpreter threads")
 
 
@@ -124,6 +154,8 @@ def check_source_options(args: argparse.Namespace) -> str | None:
         return f"--loop applies to --source dir:FOLDER, not {args.source.kind}"
     if args.seed is not None and args.source.kind != "synthetic":
         return f"--seed applies to --source synthetic, not {args.source.kind}"
+    if args.http_fps is not None and args.http is None:
+        return "--http-fps applies to --http [HOST:]PORT"
     return None
 
 
@@ -131,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     from functools import partial
 
     from device.contract import MetadataError
-    from device.live.loop import sigterm_as_interrupt
+    from device.live.loop import signals_held, sigterm_as_interrupt
     from device.model.interpreter import ModelError, load_model
     from device.output.formats import Reporter
 
@@ -155,21 +187,76 @@ def run(args: argparse.Namespace) -> int:
 
         snapshot = partial(save_snapshot, args.save)
     fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    reporter = Reporter(fmt, sys.stdout, snapshot)
     with sigterm_as_interrupt():
-        return _watch_source(args, model, Reporter(fmt, sys.stdout, snapshot))
+        server = None
+        if args.http is not None:
+            server = _start_live_view(args.http, args.http_fps or DEFAULT_HTTP_FPS, model)
+            if isinstance(server, int):
+                return server
+        try:
+            return _watch_source(args, model, reporter, server.view if server else None)
+        finally:
+            if server is not None:
+                with signals_held():
+                    server.stop()
 
 
-def _watch_source(args: argparse.Namespace, model, reporter) -> int:
+def _start_live_view(address: HttpAddress, fps: int, model):
+    """The live view's server, serving; or watch's exit code when it cannot listen."""
+    from device.web.server import start_server
+    from device.web.view import LiveView
+
+    view = LiveView(fps)
+    meta = model.metadata
+    view.about = {
+        "source": "opening",
+        "model": f"{model.path.name} (sha256 {meta.sha256[:8]}, "
+        f"{meta.int8_accuracy:.2%} on the MNIST test set)",
+    }
+    try:
+        server = start_server(address, view)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _say(
+                f"--http {address}: port {address.port} is already in use (another "
+                "'digitcam watch', or the service): choose another port"
+            )
+            return EXIT_PORT_IN_USE
+        _say(f"--http {address}: cannot listen ({exc.strerror or exc})")
+        return EXIT_USAGE
+    _say(f"live view on {server.url()}")
+    if address.public:
+        _say(
+            f"warning: --http {address} lets anyone on the network watch the camera; "
+            "without a host it listens on 127.0.0.1 only (view it through ssh -L)"
+        )
+    return server
+
+
+def _watch_source(args: argparse.Namespace, model, reporter, view) -> int:
     from device.live.frames import SourceError
     from device.live.loop import Tally, signals_held, watch
     from device.live.sources import open_source
 
+    on_answer, on_frame = reporter, None
+    if view is not None:
+        from device.output.formats import format_jsonl
+
+        def on_answer(answer, grey):
+            reporter(answer, grey)
+            view.publish(format_jsonl(answer))
+
+        on_frame = view.offer
     tally, source, ending = Tally(), None, "stopped"
     try:
         source = open_source(args.source, loop=args.loop, seed=args.seed or 0)
         _say(f"reading {source.description}; answers after {args.stable} equal frame(s)")
+        if view is not None:
+            view.about["source"] = source.description
         tally.started = time.monotonic()  # the camera's settling is not frame time
-        watch(source, model, reporter, args.stable, args.min_confidence, args.frames, tally)
+        options = (args.stable, args.min_confidence, args.frames, tally)
+        watch(source, model, on_answer, *options, on_frame=on_frame)
         ending = "done" if args.frames and tally.frames >= args.frames else "no more frames"
     except KeyboardInterrupt:
         ending = "stopped"

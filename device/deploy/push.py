@@ -88,15 +88,22 @@ class PiState:
     current: str | None  # absolute path of the current release, if any
 
 
-def deploy(remote: Remote, remote_dir: str, python: str, service: bool, source: Path = REPO) -> str:
+def deploy(
+    remote: Remote,
+    remote_dir: str,
+    python: str,
+    service: bool,
+    source: Path = REPO,
+    http_port: int | None = None,
+) -> str:
     """Sends source's runtime to the Pi and activates it there; returns a summary line."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="digitcam-deploy-") as stage:
         paths = runtime_paths(source, Path(stage))
-        return _deploy(remote, remote_dir, python, service, source, paths, started)
+        return _deploy(remote, remote_dir, python, service, source, paths, started, http_port)
 
 
-def _deploy(remote, remote_dir, python, service, source, paths, started) -> str:
+def _deploy(remote, remote_dir, python, service, source, paths, started, http_port) -> str:
     require_local_tools(remote, EXIT_LOCAL)
     state = prepare(remote, remote_dir, python, service)
     release = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
@@ -107,7 +114,7 @@ def _deploy(remote, remote_dir, python, service, source, paths, started) -> str:
         remove_partial(remote, destination)
         raise
     print(f"sent {stats.bytes_sent:,} bytes to {remote.target}; {describe_changes(stats)}")
-    activate(remote, state.root, release, python, service)
+    activate(remote, state.root, release, python, service, http_port)
     seconds = time.monotonic() - started
     return (
         f"deployed to {remote.target}:{state.root} in {seconds:.1f} s; try: "
@@ -197,10 +204,13 @@ def rollback(remote: Remote, remote_dir: str, python: str) -> str:
     return f"rolled back {remote.target}:{root}"
 
 
-def activate(remote: Remote, root: str, release: str, python: str, service: bool) -> None:
+def activate(
+    remote: Remote, root: str, release: str, python: str, service: bool, http_port: int | None
+) -> None:
     """Runs device.pi.release from the sent tree with the Pi's Python; its output shows here."""
     argv = [python, "-u", "-m", "device.pi.release", root, release]
     argv += ["--service"] if service else []
+    argv += ["--http", str(http_port)] if http_port else []
     run_release(remote, f"{root}/releases/{release}", argv, doing="installing")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from device.contract import DEFAULT_MIN_CONFIDENCE
 from device.live.stability import DEFAULT_STABLE_FRAMES, Stabiliser
 from device.output.formats import Answer
-from device.vision.read import Scorer, read_digit
+from device.vision.read import Reading, Scorer, read_digit
 
 FPS_WINDOW = 30  # frames over which the reported frame rate is measured
 
@@ -48,15 +48,21 @@ def watch(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     max_frames: int | None = None,
     tally: Tally | None = None,
+    on_frame: Callable[[np.ndarray, Reading, float | None], None] | None = None,
 ) -> Tally:
     """Reads each frame and calls on_answer(answer, frame) for each new stable answer, until
-    the frames run out or max_frames were read; `tally` counts them even if interrupted."""
+    the frames run out or max_frames were read; `tally` counts them even if interrupted.
+
+    on_frame(frame, reading, fps), if given, sees every frame (the live view); it must
+    return at once, as it runs on the camera's time."""
     tally = tally or Tally()
     stabiliser, meter = Stabiliser(stable), FpsMeter()
     for grey in frames:
         reading = read_digit(grey, model, min_confidence)
         tally.frames += 1
         fps = meter.tick(time.monotonic())
+        if on_frame is not None:
+            on_frame(grey, reading, fps)
         if stabiliser.update(reading.digit):
             on_answer(Answer(time.time(), tally.frames, reading, fps), grey)
         if max_frames is not None and tally.frames >= max_frames:

@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rollback", action="store_true", help="make the release before the current one current"
     )
+    parser.add_argument("--http", type=int, metavar="PORT", help="the service's live view port")
     args = parser.parse_args(argv)
     if (args.name is None) != args.rollback:
         parser.error("give either the name of a sent release or --rollback")
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.rollback:
                 print(rollback(layout), flush=True)
             else:
-                print(activate(layout, args.name, args.service), flush=True)
+                print(activate(layout, args.name, args.service, args.http), flush=True)
     except DeployError as exc:
         print(f"digitcam deploy: {exc}", file=sys.stderr, flush=True)
         return exc.code
@@ -107,7 +108,7 @@ def deploy_lock(layout: Layout):
         yield
 
 
-def activate(layout: Layout, name: str, install_service: bool) -> str:
+def activate(layout: Layout, name: str, install_service: bool, http_port: int | None = None) -> str:
     """Makes release name current (or drops it when it equals the current one); a summary."""
     new, previous = layout.release(name), layout.current_name()
     if not new.is_dir():
@@ -130,7 +131,7 @@ def activate(layout: Layout, name: str, install_service: bool) -> str:
             camera=install_service,
         )
         result = f"release {previous} is current in {layout.root}"
-    status = update_service(layout, install=install_service, restart=changed)
+    status = update_service(layout, install=install_service, restart=changed, http_port=http_port)
     return f"{result}\n{status}" if status else result
 
 
@@ -283,11 +284,13 @@ def prune(layout: Layout, keep: int = KEEP_RELEASES) -> list[str]:
     return doomed
 
 
-def update_service(layout: Layout, install: bool, restart: bool) -> str | None:
+def update_service(
+    layout: Layout, install: bool, restart: bool, http_port: int | None = None
+) -> str | None:
     """Installs the service when asked; otherwise restarts an installed one on a new release."""
     try:
         if install:
-            return service.install(layout.current, layout.venv)
+            return service.install(layout.current, layout.venv, http_port)
         if restart and service.installed():
             return service.refresh(layout.current, layout.venv)
     except service.ServiceError as exc:

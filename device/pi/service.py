@@ -37,8 +37,10 @@ def render_unit(
     log_file: Path = LOG_FILE,
     systemd: int | None = None,
     user: str = SERVICE_USER,
+    http_port: int | None = None,
 ) -> str:
     """The unit file. stdout (one JSON answer a line) goes to log_file; stderr to the journal.
+    With http_port, watch also serves its live view there, on 127.0.0.1 only (ssh -L).
 
     'append:' opens the log with O_APPEND, so logrotate's copytruncate leaves no hole of
     zeros in it. Restarts never stop (StartLimitIntervalSec=0): a camera that comes back
@@ -61,23 +63,25 @@ User={user}
 SupplementaryGroups=video
 WorkingDirectory={escape_specifiers(str(app_dir))}
 Environment=PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-ExecStart={exec_start(venv)}
+ExecStart={exec_start(venv, http_port)}
 StandardOutput=append:{log_file}
 StandardError=journal
 Restart=on-failure
 RestartPreventExitStatus={EXIT_USAGE}
 {backoff}
-{hardening(deploy_root)}
+{hardening(deploy_root, network=http_port is not None)}
 
 [Install]
 WantedBy=multi-user.target
 """
 
 
-def exec_start(venv: Path) -> str:
-    """The ExecStart= value: venv's digitcam running watch, each word quoted for systemd (which
-    expands $VARIABLES in the arguments, not in the executable's path)."""
-    arguments = " ".join(quote(word, dollar=True) for word in WATCH_ARGS)
+def exec_start(venv: Path, http_port: int | None = None) -> str:
+    """The ExecStart= value: venv's digitcam running watch (with its live view on 127.0.0.1
+    when http_port is given), each word quoted for systemd (which expands $VARIABLES in the
+    arguments, not in the executable's path)."""
+    words = WATCH_ARGS + (("--http", f"127.0.0.1:{http_port}") if http_port else ())
+    arguments = " ".join(quote(word, dollar=True) for word in words)
     return f"{quote(str(venv / 'bin' / NAME))} {arguments}"
 
 
@@ -174,12 +178,12 @@ def installed() -> bool:
     return UNIT_PATH.is_file()
 
 
-def install(app_dir: Path, venv: Path) -> str:
+def install(app_dir: Path, venv: Path, http_port: int | None = None) -> str:
     """Makes the service user, writes the unit and the logrotate rule, enables the service
     and (re)starts it."""
     as_root = _root_prefix()
     ensure_user(as_root)
-    unit = render_unit(app_dir, venv, LOG_FILE, systemd_version())
+    unit = render_unit(app_dir, venv, LOG_FILE, systemd_version(), http_port=http_port)
     _install_file(as_root, unit, UNIT_PATH)
     _install_file(as_root, render_logrotate(LOG_FILE), LOGROTATE_PATH)
     _run([*as_root, "install", "-d", "-m", "755", str(LOG_FILE.parent)])
@@ -204,10 +208,19 @@ def ensure_user(as_root: list[str]) -> None:
 
 def refresh(app_dir: Path, venv: Path) -> str:
     """An installed service, on a new current release: restarted, and first rewritten (with its
-    user) when this release renders another unit, as when the sandbox was added."""
-    if UNIT_PATH.read_text() != render_unit(app_dir, venv, LOG_FILE, systemd_version()):
-        return install(app_dir, venv)
+    user) when this release renders another unit, as when the sandbox was added. A live view
+    the service had stays on its port."""
+    installed = UNIT_PATH.read_text()
+    port = installed_http_port(installed)
+    if installed != render_unit(app_dir, venv, LOG_FILE, systemd_version(), http_port=port):
+        return install(app_dir, venv, port)
     return restart()
+
+
+def installed_http_port(unit: str) -> int | None:
+    """The live-view port an installed unit's watch serves on, if any."""
+    found = re.search(r"--http \"?127\.0\.0\.1:(\d+)", unit)
+    return int(found.group(1)) if found else None
 
 
 def restart() -> str:
