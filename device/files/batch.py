@@ -14,7 +14,7 @@ from PIL import Image
 from device.files.decode import DecodeError, read_picture
 from device.model.interpreter import DigitModel, load_model
 from device.output.formats import FileReading
-from device.vision.read import Reading, read_digit
+from device.vision.read import read_digit
 
 MIN_FILES_PER_WORKER = 32  # fewer files than this per worker: starting processes costs more
 
@@ -29,12 +29,7 @@ def read_file(path: Path | str, model: DigitModel, min_confidence: float) -> Fil
     except Exception as exc:  # a bug: reported as one, but it must not stop thousands of files
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return FileReading(str(path), None, f"internal error ({reason})", traceback.format_exc())
-    if reading.box is not None:
-        scaled = tuple(int(round(v * picture.scale)) for v in reading.box)
-        reading = Reading(
-            reading.digit, reading.confidence, scaled, reading.model_input, reading.reason
-        )
-    return FileReading(str(path), reading, None)
+    return FileReading(str(path), reading.scaled(picture.scale), None)
 
 
 def worker_count(requested: int | None, files: int) -> int:

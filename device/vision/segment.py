@@ -1,0 +1,154 @@
+"""Recognition-driven segmentation: a glyph too wide for one digit is cut where the classifier
+is most confident on every part (as check readers do, LeCun et al. 1998)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from device.vision.mnist28 import stroke_width
+
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+SPLIT_WIDTH = 0.8  # glyphs wider than this many heights may be several digits
+MAX_PIECE_WIDTH = 1.25  # no piece wider than this many heights is one digit
+MIN_PIECE_WIDTH = 0.06  # nor narrower (a 1 is a few stroke widths)
+MIN_PIECE_HEIGHT = 0.45  # a shorter piece (a 2's long tail, a dot) is no digit of its own
+SHORT_COST = 3.0  # the cost of leaving such a piece out, unread
+GAP_CUT = 0.04  # an empty column run this wide (in heights) always separates two glyphs
+CUT_INK = 0.34  # a candidate cut crosses at most this much ink (fraction of the height)
+CUT_SPACING = 0.1  # candidate cuts closer than this (in heights) are one cut
+MAX_CUTS = 24  # candidate cuts per glyph: bounds the classifier calls
+PIECE_COST = 0.15  # -log(probability) added per piece: a cut must pay for itself
+CUT_COST = 0.25  # ... and per stroke it cuts through
+WIDE = 0.8  # pieces wider than this many heights pay WIDE_COST per height more
+WIDE_COST = 3.0
+FLOOR = 1e-4  # probabilities below this count as this (log of 0)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Ink that may be one digit: its box in working pixels and its own pixels in that box."""
+
+    box: Box
+    mask: np.ndarray  # bool, the box's shape
+
+    def columns(self, start: int, end: int) -> Piece | None:
+        """The part between two columns, trimmed to its ink; None when it has none."""
+        part = self.mask[:, start:end]
+        rows = np.flatnonzero(part.any(axis=1))
+        cols = np.flatnonzero(part.any(axis=0))
+        if rows.size == 0:
+            return None
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        x, y = self.box[0] + start + left, self.box[1] + top
+        box = (int(x), int(y), int(right - left), int(bottom - top))
+        return Piece(box, part[top:bottom, left:right])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the classifier said about a piece."""
+
+    digit: int | None  # the best digit class; None when the model's best class is "none"
+    confidence: float  # probability of the best class (digit or "none")
+    digit_probability: float  # probability of the best digit class
+    model_input: np.ndarray
+
+
+Judge = Callable[[Piece], Verdict]
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def candidate_cuts(mask: np.ndarray, height: float) -> tuple[list[int], list[int]]:
+    """(forced, optional) cut columns: the middles of wide empty gaps, which always separate,
+    and the local minima of the column ink profile where little ink is crossed."""
+    profile = mask.sum(axis=0)
+    width = mask.shape[1]
+    forced, optional = [], []
+    for start, end in _runs(profile == 0):
+        if start > 0 and end < width:
+            (forced if end - start >= GAP_CUT * height else optional).append((start + end) // 2)
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    low = smooth <= CUT_INK * height
+    margin = max(1, int(MIN_PIECE_WIDTH * height))
+    for c in range(margin, width - margin):
+        if low[c] and smooth[c] <= smooth[c - 1] and smooth[c] <= smooth[c + 1] and profile[c]:
+            optional.append(c)
+    spacing = max(2, int(CUT_SPACING * height))
+    kept: list[int] = []
+    for c in sorted(optional, key=lambda c: (profile[c], c)):
+        if all(abs(c - k) >= spacing for k in kept + forced):
+            kept.append(c)
+    return sorted(forced), sorted(kept[:MAX_CUTS])
+
+
+Part = tuple[Piece, "Verdict | None"]  # None: left out by its shape, never shown to the model
+
+
+def _cost(piece: Piece, verdict: Verdict | None, height: float) -> float:
+    if verdict is None:
+        return SHORT_COST
+    wide = max(0.0, piece.box[2] / height - WIDE)  # as wide as tall: rarely one digit
+    return -math.log(max(verdict.digit_probability, FLOOR)) + PIECE_COST + WIDE_COST * wide
+
+
+def segment(piece: Piece, judge: Judge, height: float | None = None) -> list[Part]:
+    """The pieces a glyph is read as, left to right, with their verdicts: the glyph itself when
+    it is narrow enough for one digit, else the cheapest cut into digit-wide pieces (a piece
+    too short for a digit gets no verdict)."""
+    height = float(height or piece.box[3])
+    forced, optional = candidate_cuts(piece.mask, height)
+    if piece.box[2] <= SPLIT_WIDTH * height and not forced:
+        return [(piece, judge(piece))]
+    cuts = [0, *sorted(forced + optional), piece.box[2]]
+    must = set(forced)
+    profile = piece.mask.sum(axis=0)
+    stroke = max(1.0, stroke_width(piece.mask))
+    cut_cost = [0.0] + [CUT_COST * profile[c] / stroke for c in cuts[1:-1]] + [0.0]
+    judged: dict[tuple[int, int], Part | None] = {}
+
+    def part(a: int, b: int) -> Part | None:
+        if (a, b) not in judged:
+            sub = piece.columns(cuts[a], cuts[b])
+            if sub is None:
+                judged[(a, b)] = None
+            elif sub.box[3] < MIN_PIECE_HEIGHT * height:
+                judged[(a, b)] = (sub, None)
+            else:
+                judged[(a, b)] = (sub, judge(sub))
+        return judged[(a, b)]
+
+    best = [math.inf] * len(cuts)  # cheapest reading of columns [0, cuts[i])
+    back = [0] * len(cuts)
+    best[0] = 0.0
+    for b in range(1, len(cuts)):
+        for a in range(b - 1, -1, -1):
+            width = cuts[b] - cuts[a]
+            if width > MAX_PIECE_WIDTH * height:
+                break
+            if best[a] == math.inf or width < MIN_PIECE_WIDTH * height:
+                continue
+            judged_part = part(a, b)
+            cost = cut_cost[a] + (0.0 if judged_part is None else _cost(*judged_part, height))
+            if best[a] + cost < best[b]:
+                best[b], back[b] = best[a] + cost, a
+            if cuts[a] in must:
+                break  # no piece spans a wide gap
+    if best[-1] == math.inf:  # no reading fits the widths (a long stroke): read it whole
+        return [(piece, judge(piece))]
+    found, b = [], len(cuts) - 1
+    while b > 0:
+        a = back[b]
+        if judged.get((a, b)) is not None:
+            found.append(judged[(a, b)])
+        b = a
+    return found[::-1]
