@@ -57,7 +57,7 @@ def watch(
         reading = read_digit(grey, model, min_confidence)
         tally.frames += 1
         fps = meter.tick(time.monotonic())
-        if stabiliser.update(reading.digit):
+        if stabiliser.update(reading.text):
             on_answer(Answer(time.time(), tally.frames, reading, fps), grey)
         if max_frames is not None and tally.frames >= max_frames:
             break
