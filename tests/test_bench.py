@@ -22,6 +22,7 @@ def test_bench_writes_json_and_markdown(tmp_path, monkeypatch, capsys):
     stages = set(results["pipeline"])
     assert {"threshold", "components", "total", "fps"} <= stages
     assert results["pipeline"]["total"]["runs"] == 5
+    assert results["number_pipeline"]["total"]["runs"] == 5
     batch = results["batch"]
     assert batch["photos"] == 4 and batch["photo_source"] == "font digits"
     assert batch["ratio_to_pillow_decode"]["pillow_decode"] == 1.0
@@ -31,6 +32,7 @@ def test_bench_writes_json_and_markdown(tmp_path, monkeypatch, capsys):
     assert results["soak"]["frames"] == 24
     table = (tmp_path / "bench.md").read_text()
     assert "640x480 grey frame -> answer" in table and "vs Pillow decode" in table
+    assert "640x480 frame of a 4-digit number -> answer" in table
     assert capsys.readouterr().out == table
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import subprocess
@@ -19,6 +20,7 @@ from device.bench.soak import soak
 from device.files.mnist import load_local
 from device.model.interpreter import load_model
 from device.model.selftest import builtin_digit
+from device.synthetic.numbers import photo_of_number
 from device.synthetic.photos import font_digit, jpeg_bytes, photo_of_digit
 
 PROFILES = {  # photos, repetitions, interpreter runs, pipeline frames, soak frames
@@ -68,6 +70,21 @@ def grey_frames(paths: list[Path], count: int) -> list[np.ndarray]:
     return frames
 
 
+def number_frames(count: int, seed: int, mnist) -> list[np.ndarray]:
+    """640x480 grey frames (through JPEG) of 4-digit numbers, MNIST test digits when given."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(count):
+        if mnist is not None:
+            digits = [mnist.x_test[i] for i in rng.integers(0, len(mnist.y_test), 4)]
+        else:
+            digits = [font_digit(int(d), rng) for d in rng.integers(0, 10, 4)]
+        photo = jpeg_bytes(photo_of_number(digits, rng), 85)
+        with Image.open(io.BytesIO(photo)) as image:
+            frames.append(np.asarray(image.convert("L")))
+    return frames
+
+
 def accuracy(digits: list, labels: list[int]) -> float:
     return float(np.mean([d == t for d, t in zip(digits, labels, strict=True)]))
 
@@ -101,6 +118,8 @@ def run_bench(model_path: Path, sizes: tuple[int, ...], seed: int, mnist_path: P
         stages = measure.pipeline_stages(model, grey_frames(paths, 16), frames)
         results["pipeline"] = {name: asdict(spread) for name, spread in stages.items()}
         results["pipeline"]["fps"] = 1000 / stages["total"].median
+        numbers = measure.pipeline_stages(model, number_frames(16, seed, mnist), frames)
+        results["number_pipeline"] = {name: asdict(spread) for name, spread in numbers.items()}
         results["batch"] = measure_batch(paths, labels, model_path, repeat, cores)
     results["batch"]["photo_source"] = "MNIST test digits" if mnist else "font digits"
     results["soak"] = asdict(soak(model, frames=soak_frames, seed=seed))
