@@ -102,7 +102,8 @@ def _judge_frame(
         height = line_height(line)
         for glyph in line:
             piece = Piece(glyph.box, region_mask(runs, glyph.labels, glyph.box))
-            for part, verdict in segment(piece, judge, max(height, 0.8 * glyph.box[3])):
+            reach = max(height, 0.8 * glyph.box[3])
+            for part, verdict in segment(piece, judge, reach, alone=len(line) == 1):
                 box = tuple(v * factor for v in part.box)
                 judged.append(Judged(box, verdict, number))  # type: ignore[arg-type]
     lap("segment and classify")

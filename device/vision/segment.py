@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,7 +24,8 @@ CUT_SPACING = 0.1  # candidate cuts closer than this (in heights) are one cut
 MAX_CUTS = 24  # candidate cuts per glyph: bounds the classifier calls
 PIECE_COST = 0.15  # -log(probability) added per piece: a cut must pay for itself
 CUT_COST = 0.25  # ... and per stroke it cuts through
-WIDE = 0.8  # pieces wider than this many heights pay WIDE_COST per height more
+WIDE = 0.9  # pieces wider than this many heights pay WIDE_COST per height more ...
+LONE_WIDE = 1.2  # ... or this many, for a glyph alone on its line: most likely one digit
 WIDE_COST = 3.0
 FLOOR = 1e-4  # probabilities below this count as this (log of 0)
 
@@ -34,19 +35,47 @@ class Piece:
     """Ink that may be one digit: its box in working pixels and its own pixels in that box."""
 
     box: Box
-    mask: np.ndarray  # bool, the box's shape
+    mask: np.ndarray = field(compare=False, repr=False)  # bool, the box's shape
 
-    def columns(self, start: int, end: int) -> Piece | None:
-        """The part between two columns, trimmed to its ink; None when it has none."""
-        part = self.mask[:, start:end]
+    def columns(self, slanted: np.ndarray, start: int, end: int) -> Piece | None:
+        """The part whose slanted columns (see slanted_columns) lie in [start, end), trimmed
+        to its ink; None when it has none."""
+        part = self.mask & (slanted >= start) & (slanted < end)
         rows = np.flatnonzero(part.any(axis=1))
-        cols = np.flatnonzero(part.any(axis=0))
         if rows.size == 0:
             return None
+        cols = np.flatnonzero(part.any(axis=0))
         top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        x, y = self.box[0] + start + left, self.box[1] + top
-        box = (int(x), int(y), int(right - left), int(bottom - top))
+        box = (
+            int(self.box[0] + left),
+            int(self.box[1] + top),
+            int(right - left),
+            int(bottom - top),
+        )
         return Piece(box, part[top:bottom, left:right])
+
+
+SLANTS = (-0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4)  # shifts per row tried
+
+
+def slanted_columns(mask: np.ndarray) -> np.ndarray:
+    """Each pixel's column once the glyph's slant is taken out, from 0: the shear whose column
+    profile is peakiest (upright strokes pile up in few columns), so that italic digits which
+    overlap in plain columns are apart in slanted ones."""
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        return np.zeros(mask.shape, np.int64)
+    middle = (mask.shape[0] - 1) / 2
+
+    def peakiness(slant: float) -> float:
+        shifted = np.round(xs - slant * (ys - middle)).astype(np.int64)
+        profile = np.bincount(shifted - shifted.min())
+        return float(np.dot(profile, profile))
+
+    best = max(SLANTS, key=lambda s: (peakiness(s), -abs(s)))
+    rows, cols = np.indices(mask.shape)
+    shifted = np.round(cols - best * (rows - middle)).astype(np.int64)
+    return shifted - shifted[mask].min()
 
 
 @dataclass(frozen=True)
@@ -56,7 +85,7 @@ class Verdict:
     digit: int | None  # the best digit class; None when the model's best class is "none"
     confidence: float  # probability of the best class (digit or "none")
     digit_probability: float  # probability of the best digit class
-    model_input: np.ndarray
+    model_input: np.ndarray = field(compare=False, repr=False)
 
 
 Judge = Callable[[Piece], Verdict]
@@ -68,11 +97,10 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def candidate_cuts(mask: np.ndarray, height: float) -> tuple[list[int], list[int]]:
+def candidate_cuts(profile: np.ndarray, height: float) -> tuple[list[int], list[int]]:
     """(forced, optional) cut columns: the middles of wide empty gaps, which always separate,
     and the local minima of the column ink profile where little ink is crossed."""
-    profile = mask.sum(axis=0)
-    width = mask.shape[1]
+    width = len(profile)
     forced, optional = [], []
     for start, end in _runs(profile == 0):
         if start > 0 and end < width:
@@ -94,31 +122,35 @@ def candidate_cuts(mask: np.ndarray, height: float) -> tuple[list[int], list[int
 Part = tuple[Piece, "Verdict | None"]  # None: left out by its shape, never shown to the model
 
 
-def _cost(piece: Piece, verdict: Verdict | None, height: float) -> float:
+def _cost(piece: Piece, verdict: Verdict | None, height: float, wide_from: float) -> float:
     if verdict is None:
         return SHORT_COST
-    wide = max(0.0, piece.box[2] / height - WIDE)  # as wide as tall: rarely one digit
+    wide = max(0.0, piece.box[2] / height - wide_from)  # as wide as tall: rarely one digit
     return -math.log(max(verdict.digit_probability, FLOOR)) + PIECE_COST + WIDE_COST * wide
 
 
-def segment(piece: Piece, judge: Judge, height: float | None = None) -> list[Part]:
+def segment(
+    piece: Piece, judge: Judge, height: float | None = None, alone: bool = False
+) -> list[Part]:
     """The pieces a glyph is read as, left to right, with their verdicts: the glyph itself when
     it is narrow enough for one digit, else the cheapest cut into digit-wide pieces (a piece
-    too short for a digit gets no verdict)."""
+    too short for a digit gets no verdict). `alone`: the glyph is alone on its line."""
     height = float(height or piece.box[3])
-    forced, optional = candidate_cuts(piece.mask, height)
-    if piece.box[2] <= SPLIT_WIDTH * height and not forced:
+    slanted = slanted_columns(piece.mask)
+    profile = np.bincount(slanted[piece.mask], minlength=1)
+    forced, optional = candidate_cuts(profile, height)
+    gap = any(profile[c] == 0 for c in optional)  # a glyph of several strokes side by side
+    if piece.box[2] <= SPLIT_WIDTH * height and not forced and not gap:
         return [(piece, judge(piece))]
-    cuts = [0, *sorted(forced + optional), piece.box[2]]
+    cuts = [0, *sorted(forced + optional), len(profile)]
     must = set(forced)
-    profile = piece.mask.sum(axis=0)
     stroke = max(1.0, stroke_width(piece.mask))
     cut_cost = [0.0] + [CUT_COST * profile[c] / stroke for c in cuts[1:-1]] + [0.0]
     judged: dict[tuple[int, int], Part | None] = {}
 
     def part(a: int, b: int) -> Part | None:
         if (a, b) not in judged:
-            sub = piece.columns(cuts[a], cuts[b])
+            sub = piece.columns(slanted, cuts[a], cuts[b])
             if sub is None:
                 judged[(a, b)] = None
             elif sub.box[3] < MIN_PIECE_HEIGHT * height:
@@ -138,7 +170,10 @@ def segment(piece: Piece, judge: Judge, height: float | None = None) -> list[Par
             if best[a] == math.inf or width < MIN_PIECE_WIDTH * height:
                 continue
             judged_part = part(a, b)
-            cost = cut_cost[a] + (0.0 if judged_part is None else _cost(*judged_part, height))
+            if judged_part is None:
+                cost = cut_cost[a]
+            else:
+                cost = cut_cost[a] + _cost(*judged_part, height, LONE_WIDE if alone else WIDE)
             if best[a] + cost < best[b]:
                 best[b], back[b] = best[a] + cost, a
             if cuts[a] in must:
