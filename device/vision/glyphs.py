@@ -270,6 +270,8 @@ def find_glyphs(components: list[Component], frame_shape: tuple[int, int]) -> Gl
 def glyph_rejection(glyph: Component, frame_shape: tuple[int, int]) -> str | None:
     """rejection() for a glyph; one of several strokes (digits written close together) is
     judged on size, contrast and the frame edge only: its outline is no single stroke's."""
+    if min(glyph.box[2], glyph.box[3]) <= 1:
+        return "a hairline"  # a ruled line's or the paper edge's remnant, no pen stroke
     if len(glyph.labels) == 1:
         return rejection(glyph, frame_shape)
     reason = rejection(glyph, frame_shape)

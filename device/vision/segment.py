@@ -14,7 +14,9 @@ from device.vision.mnist28 import stroke_width
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 SPLIT_WIDTH = 0.8  # glyphs wider than this many heights may be several digits
-MAX_PIECE_WIDTH = 1.25  # no piece wider than this many heights is one digit
+MAX_PIECE_WIDTH = 1.25  # no piece wider than this many heights is one digit ...
+LONE_MAX_WIDTH = 1.5  # ... or this many, for a glyph alone on its line (a 2 with a long tail)
+GAP_SPAN_COST = 1.0  # a piece spanning a wide empty gap: a broken digit, rarely
 MIN_PIECE_WIDTH = 0.06  # nor narrower (a 1 is a few stroke widths)
 MIN_PIECE_HEIGHT = 0.45  # a shorter piece (a 2's long tail, a dot) is no digit of its own
 SHORT_COST = 3.0  # the cost of leaving such a piece out, unread
@@ -143,7 +145,8 @@ def segment(
     if piece.box[2] <= SPLIT_WIDTH * height and not forced and not gap:
         return [(piece, judge(piece))]
     cuts = [0, *sorted(forced + optional), len(profile)]
-    must = set(forced)
+    must = np.isin(cuts, forced)
+    widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
     stroke = max(1.0, stroke_width(piece.mask))
     cut_cost = [0.0] + [CUT_COST * profile[c] / stroke for c in cuts[1:-1]] + [0.0]
     judged: dict[tuple[int, int], Part | None] = {}
@@ -165,19 +168,16 @@ def segment(
     for b in range(1, len(cuts)):
         for a in range(b - 1, -1, -1):
             width = cuts[b] - cuts[a]
-            if width > MAX_PIECE_WIDTH * height:
+            if width > widest:
                 break
             if best[a] == math.inf or width < MIN_PIECE_WIDTH * height:
                 continue
             judged_part = part(a, b)
-            if judged_part is None:
-                cost = cut_cost[a]
-            else:
-                cost = cut_cost[a] + _cost(*judged_part, height, LONE_WIDE if alone else WIDE)
+            cost = cut_cost[a] + GAP_SPAN_COST * int(must[a + 1 : b].sum())
+            if judged_part is not None:
+                cost += _cost(*judged_part, height, LONE_WIDE if alone else WIDE)
             if best[a] + cost < best[b]:
                 best[b], back[b] = best[a] + cost, a
-            if cuts[a] in must:
-                break  # no piece spans a wide gap
     if best[-1] == math.inf:  # no reading fits the widths (a long stroke): read it whole
         return [(piece, judge(piece))]
     found, b = [], len(cuts) - 1
