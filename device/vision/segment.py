@@ -100,25 +100,39 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def candidate_cuts(profile: np.ndarray, height: float) -> tuple[list[int], list[int]]:
-    """(forced, optional) cut columns: the middles of wide empty gaps, which always separate,
-    and the local minima of the column ink profile where little ink is crossed."""
+    """(gaps, ink) cut columns: the middles of empty column runs, and, inside the blocks of
+    ink between them that are too wide for one digit, the low minima of the column profile
+    (touching digits); narrow blocks get no ink cut, which keeps the model calls few."""
     width = len(profile)
-    forced, optional = [], []
-    for start, end in _runs(profile == 0):
-        if start > 0 and end < width:
-            (forced if end - start >= GAP_CUT * height else optional).append((start + end) // 2)
+    gaps = [(a + b) // 2 for a, b in _runs(profile == 0) if a > 0 and b < width]
     smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
-    low = smooth <= CUT_INK * height
     margin = max(1, int(MIN_PIECE_WIDTH * height))
-    for c in range(margin, width - margin):
-        if low[c] and smooth[c] <= smooth[c - 1] and smooth[c] <= smooth[c + 1] and profile[c]:
-            optional.append(c)
     spacing = max(2, int(CUT_SPACING * height))
-    kept: list[int] = []
-    for c in sorted(optional, key=lambda c: (profile[c], c)):
-        if all(abs(c - k) >= spacing for k in kept + forced):
-            kept.append(c)
-    return sorted(forced), sorted(kept[:MAX_CUTS])
+    ink: list[int] = []
+    for a, b in zip([0, *gaps], [*gaps, width], strict=True):
+        if b - a <= SPLIT_WIDTH * height:
+            continue
+        inside = np.arange(a + margin, b - margin)
+        if inside.size == 0:
+            continue
+        here, left, right = smooth[inside], smooth[inside - 1], smooth[inside + 1]
+        minima = inside[(here <= CUT_INK * height) & (here <= left) & (here <= right)]
+        kept: list[int] = []
+        for c in sorted(minima.tolist(), key=lambda c: (profile[c], c)):
+            if all(abs(c - k) >= spacing for k in kept):
+                kept.append(c)
+        ink += kept[: max(2, int((b - a) / (0.4 * height)))]  # ~2 per digit it may hold
+    return gaps, sorted(ink)[:MAX_CUTS]
+
+
+def _gap_width(profile: np.ndarray, column: int) -> int:
+    """Width of the empty column run around `column`."""
+    left = right = column
+    while left > 0 and profile[left - 1] == 0:
+        left -= 1
+    while right < len(profile) and profile[right] == 0:
+        right += 1
+    return right - left
 
 
 Part = tuple[Piece, "Verdict | None"]  # None: left out by its shape, never shown to the model
@@ -138,14 +152,16 @@ def segment(
     it is narrow enough for one digit, else the cheapest cut into digit-wide pieces (a piece
     too short for a digit gets no verdict). `alone`: the glyph is alone on its line."""
     height = float(height or piece.box[3])
+    if piece.box[2] <= SPLIT_WIDTH * height and piece.mask.any(axis=0).all():
+        return [(piece, judge(piece))]  # narrow, no gap: one digit at most
     slanted = slanted_columns(piece.mask)
     profile = np.bincount(slanted[piece.mask], minlength=1)
-    forced, optional = candidate_cuts(profile, height)
-    gap = any(profile[c] == 0 for c in optional)  # a glyph of several strokes side by side
-    if piece.box[2] <= SPLIT_WIDTH * height and not forced and not gap:
+    gaps, ink = candidate_cuts(profile, height)
+    if not gaps and not ink and len(profile) <= SPLIT_WIDTH * height:
         return [(piece, judge(piece))]
-    cuts = [0, *sorted(forced + optional), len(profile)]
-    must = np.isin(cuts, forced)
+    cuts = [0, *sorted(gaps + ink), len(profile)]
+    wide_gaps = [c for c in gaps if _gap_width(profile, c) >= GAP_CUT * height]
+    must = np.isin(cuts, wide_gaps)
     widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
     stroke = max(1.0, stroke_width(piece.mask))
     cut_cost = [0.0] + [CUT_COST * profile[c] / stroke for c in cuts[1:-1]] + [0.0]
@@ -172,8 +188,11 @@ def segment(
                 break
             if best[a] == math.inf or width < MIN_PIECE_WIDTH * height:
                 continue
+            spanned = int(must[a + 1 : b].sum())
+            if spanned and width > SPLIT_WIDTH * height:
+                continue  # across a wide gap only a narrow broken digit, never two digits
             judged_part = part(a, b)
-            cost = cut_cost[a] + GAP_SPAN_COST * int(must[a + 1 : b].sum())
+            cost = cut_cost[a] + GAP_SPAN_COST * spanned
             if judged_part is not None:
                 cost += _cost(*judged_part, height, LONE_WIDE if alone else WIDE)
             if best[a] + cost < best[b]:
