@@ -28,6 +28,29 @@ def mnist_dir() -> Path:
     pytest.skip(message)
 
 
+def shared_data(relative: str) -> Path:
+    """A folder or file of ../shared/data beside the checkout: a failure under CI=true when
+    missing, else a skip."""
+    location = REPO.parent / "shared" / "data" / relative
+    if location.exists():
+        return location
+    message = f"shared data needed: {location}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    """../shared/data/real: photos people published (photos/, numbers/, nondigits/)."""
+    return shared_data("real")
+
+
+@pytest.fixture(scope="session")
+def letters_file() -> Path:
+    return shared_data("nondigit/letters.npz")
+
+
 @pytest.fixture(scope="session")
 def mnist(mnist_dir):
     from train.data import load_mnist

@@ -44,6 +44,7 @@ def test_bench_writes_json_and_markdown(bench, capsys):
     memory = results["memory"]
     assert memory["predict_batch_peak_rss_kib"] > results["model"]["peak_rss_kib"] / 2
     assert memory["predict_largest_peak_rss_kib"] <= 400 * 1024  # the ceiling
+    assert results["number_pipeline"]["total"]["runs"] == 5
     batch = results["batch"]
     assert batch["photos"] == 8 and batch["photo_source"] == "font digits"
     cores = os.cpu_count() or 1
@@ -56,6 +57,7 @@ def test_bench_writes_json_and_markdown(bench, capsys):
     assert all(rate > 0 for rate in live["fps"].values())
     assert "| one viewer |" in table
     assert "640x480 grey frame -> answer" in table and "vs the floor" in table
+    assert "640x480 frame of a 4-digit number -> answer" in table
     assert "right at --min-confidence 0.5" in table
 
 

@@ -44,10 +44,10 @@ def test_building_the_command_line_imports_no_numpy_or_pillow():
 def broken_pipeline(monkeypatch):
     """A bug in the vision code: every frame raises an unexpected exception."""
 
-    def explode(grey, lap=None):
+    def explode(grey, model, lap=None):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(read, "locate_digit", explode)
+    monkeypatch.setattr(read, "_judge_frame", explode)
 
 
 def picture(tmp_path, name: str):
@@ -115,7 +115,7 @@ def test_watch_and_predict_share_the_name_table(tmp_path, capsys):
         assert code == 0
         assert "no digit" in capsys.readouterr().out
     assert main(["predict", str(tmp_path), "--format", "table"]) == 0
-    assert capsys.readouterr().out.startswith("digit")
+    assert capsys.readouterr().out.startswith("text")
 
 
 @pytest.mark.parametrize(("package", "what"), [("train", "training"), ("convert", "converting")])

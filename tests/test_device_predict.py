@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from device.cli import main
-from device.output.formats import FIELDS
+from device.output.formats import CSV_FIELDS, FIELDS
 from device.synthetic.photos import font_digit, jpeg_bytes, photo_of_digit, photo_without_digit
 from tests.conftest import REPO, SHIPPED_MODEL
 from tests.test_device_decode import write_bomb_png
@@ -135,14 +135,16 @@ def test_csv_and_table_carry_the_same_fields(capsys, folder):
     _, out_csv, _ = predict(capsys, "--format", "csv", *files)
     _, out_table, _ = predict(capsys, "--format", "table", *files)
     rows = list(csv.DictReader(io.StringIO(out_csv)))
-    assert tuple(rows[0]) == FIELDS
+    assert tuple(rows[0]) == CSV_FIELDS
     for row, record in zip(rows, jsonl(out_json), strict=True):
         assert row["path"] == record["path"]
         assert row["digit"] == ("" if record["digit"] is None else str(record["digit"]))
         assert row["box"] == ("" if record["box"] is None else " ".join(map(str, record["box"])))
         assert row["error"] == (record["error"] or "")
+        assert row["text"] == (record["text"] or "")
+        assert row["rejected"] == str(record["rejected"]) and row["crowded"] == "0"
     lines = out_table.splitlines()
-    assert lines[0].split() == list(FIELDS[1:4]) + ["path"] and len(lines) == 4
+    assert lines[0].split() == ["text", "confidence", "box", "path"] and len(lines) == 4
     assert lines[1].split()[0] == "3" and lines[2].startswith("error")
     assert lines[3].startswith("no digit") and "empty file" in lines[2]
 

@@ -21,7 +21,6 @@ from device.bench.measure import predict_peak_rss
 from device.contract import MetadataError, load_metadata
 from device.files.batch import read_files, worker_plan
 from device.files.decode import read_picture
-from device.files.reading import inside
 from device.output.formats import (
     Answer,
     FileReading,
@@ -30,6 +29,7 @@ from device.output.formats import (
     shown_path,
 )
 from device.vision.read import Reading
+from device.vision.reading import scale_box
 from tests.hostile_corpus import encoded, photo, write_corpus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,8 +172,8 @@ def test_thin_pictures_answer_cleanly(tmp_path, size):
 
 
 def test_boxes_are_cut_to_the_picture():
-    assert inside((630, 470, 20, 20), (640, 480)) == (630, 470, 10, 10)
-    assert inside((-3, 5, 10, 500), (640, 480)) == (0, 5, 10, 475)
+    assert scale_box((630, 470, 20, 20), 1, (640, 480)) == (630, 470, 10, 10)
+    assert scale_box((-3, 5, 10, 500), 1, (640, 480)) == (0, 5, 10, 475)
 
 
 def test_fifos_as_model_or_metadata_block_nothing(tmp_path):

@@ -28,7 +28,7 @@ from device.vision.read import Reading
 from tests.conftest import REPO
 from tests.fake_picamera2 import Plan
 
-JSONL_KEYS = {"t", "digit", "confidence", "box", "fps"}
+JSONL_KEYS = {"t", "text", "digit", "confidence", "box", "digits", "rejected", "crowded", "fps"}
 SCENE_DIGITS = [7, None, 3]  # what the folder below shows, each for FRAMES_PER_SCENE frames
 FRAMES_PER_SCENE = 4
 

@@ -112,7 +112,7 @@ def interpreter_latency(model_path: Path, digit: np.ndarray, threads: int, runs:
     return time_calls(lambda: model.scores(digit), runs)
 
 
-STAGES = ("threshold", "components", "crop and normalise", "interpreter")
+STAGES = ("threshold", "components", "segment and classify")
 OTHER = "other"  # frame time outside every named stage: small, or a stage is not timed
 
 

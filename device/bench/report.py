@@ -46,6 +46,12 @@ def markdown(results: dict) -> str:
         f"**{pipeline['total']['median']:.3f}** | **{pipeline['total']['p99']:.3f}** | "
         f"**{pipeline['total']['mean']:.3f}** |"
     )
+    number = results.get("number_pipeline")
+    if number:
+        lines.append(
+            f"| **640x480 frame of a 4-digit number -> answer** | "
+            f"**{number['total']['median']:.3f}** | **{number['total']['p99']:.3f}** |"
+        )
     batch = results["batch"]
     lines += [
         "",

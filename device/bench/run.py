@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import subprocess
@@ -21,7 +22,8 @@ from device.contract import DEFAULT_MIN_CONFIDENCE
 from device.files.mnist import load_local
 from device.model.interpreter import load_model
 from device.model.selftest import builtin_digit
-from device.synthetic.photos import font_digit
+from device.synthetic.numbers import photo_of_number
+from device.synthetic.photos import font_digit, jpeg_bytes
 from device.synthetic.sets import SetSpec, build_set
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,6 +75,21 @@ def grey_frames(paths: list[Path], count: int) -> list[np.ndarray]:
     return frames
 
 
+def number_frames(count: int, seed: int, mnist) -> list[np.ndarray]:
+    """640x480 grey frames (through JPEG) of 4-digit numbers, MNIST test digits when given."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(count):
+        if mnist is not None:
+            digits = [mnist.x_test[i] for i in rng.integers(0, len(mnist.y_test), 4)]
+        else:
+            digits = [font_digit(int(d), rng) for d in rng.integers(0, 10, 4)]
+        photo = jpeg_bytes(photo_of_number(digits, rng), 85)
+        with Image.open(io.BytesIO(photo)) as image:
+            frames.append(np.asarray(image.convert("L")))
+    return frames
+
+
 def run_bench(
     model_path: Path,
     sizes: tuple[int, ...],
@@ -109,6 +126,12 @@ def run_bench(
         "stages": {name: asdict(spread) for name, spread in times.stages.items()},
         "total": asdict(times.total),
         "fps": times.fps,
+    }
+    numbers = measure.pipeline_stages(model, number_frames(16, seed, mnist), frames)
+    results["number_pipeline"] = {
+        "stages": {name: asdict(spread) for name, spread in numbers.stages.items()},
+        "total": asdict(numbers.total),
+        "fps": numbers.fps,
     }
     workers = sorted({1, min(2, cores), cores})
     batch = measure_batch(folder, labels, model_path, workers, repeat, min_confidence, REPO)

@@ -71,7 +71,7 @@ def soak(
     source = SyntheticSource(seed=seed, pool=pool)
     stabiliser = Stabiliser(stable)
     for grey in itertools.islice(source, pool * source.hold):  # warm-up: every scene once
-        stabiliser.update(read_digit(grey, model, min_confidence).digit)
+        stabiliser.update(read_digit(grey, model, min_confidence).text)
     times = np.empty(frames, np.float64)
     every = max(1, frames // samples)
     rss = [rss_kib()]
@@ -79,7 +79,7 @@ def soak(
     for i, shared in enumerate(itertools.islice(source, frames)):
         grey = shared.copy()  # a camera hands over a new buffer each frame
         begin = time.perf_counter()
-        stabiliser.update(read_digit(grey, model, min_confidence).digit)
+        stabiliser.update(read_digit(grey, model, min_confidence).text)
         times[i] = time.perf_counter() - begin
         if (i + 1) % every == 0:
             rss.append(rss_kib())

@@ -14,13 +14,8 @@ SEVERAL = "several"  # the matrix's column for an answer of more than one digit
 
 
 def answer_of(reading) -> str | None:
-    """The answer that is scored: "7", "2025" (lines joined by a space) or None (no digit).
-
-    One place to change when readings carry a whole number: then return `reading.text`.
-    """
-    if reading is None or reading.digit is None:
-        return None
-    return str(reading.digit)
+    """The answer that is scored: "7", "2025" (lines joined by a space) or None (no digit)."""
+    return None if reading is None else reading.text
 
 
 @dataclass(frozen=True)

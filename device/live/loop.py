@@ -63,7 +63,7 @@ def watch(
         fps = meter.tick(time.monotonic())
         if on_frame is not None:
             on_frame(grey, reading, fps)
-        if stabiliser.update(reading.digit):
+        if stabiliser.update(reading.text):
             on_answer(Answer(time.time(), tally.frames, reading, fps), grey)
         if max_frames is not None and tally.frames >= max_frames:
             break

@@ -10,7 +10,7 @@ _NOTHING = object()  # nothing reported yet: the first stable answer, even "no d
 
 
 class Stabiliser:
-    """Feed one answer per frame (a digit, or None for "no digit"); update() says when the
+    """Feed one answer per frame (the text read, or None for "no digit"); update() says when the
     answer has been the same for `frames` frames in a row and differs from the last reported."""
 
     def __init__(self, frames: int = DEFAULT_STABLE_FRAMES):

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 FILE_FORMATS = ("table", "jsonl", "csv")  # predict: one row per file
 ANSWER_FORMATS = ("table", "jsonl")  # watch: one line per answer
-FIELDS = ("path", "digit", "confidence", "box", "error")
+# JSONL: every field; CSV: the flat ones, the original five first (then text, rejected, crowded)
+FIELDS = ("path", "text", "digit", "confidence", "box", "digits", "rejected", "crowded", "error")
+CSV_FIELDS = ("path", "digit", "confidence", "box", "error", "text", "rejected", "crowded")
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,14 @@ class Answer:
 
 
 def caption(reading: Reading) -> str:
-    """'3 (0.99)', 'no digit (unsure: 0.41)' or 'no digit'."""
-    if reading.digit is not None:
-        return f"{reading.digit} ({reading.confidence:.2f})"
+    """'2025 (0.97)' (the weakest digit's confidence), '3 (0.99)', 'no digit (unsure: 0.41)'
+    or 'no digit', with ', crowded' when only part of a full page was read."""
+    crowded = ", crowded" if reading.crowded else ""
+    if reading.text is not None:
+        return f"{reading.text} ({reading.weakest:.2f}{crowded})"
     if reading.confidence is not None:
-        return f"no digit (unsure: {reading.confidence:.2f})"
-    return "no digit"
+        return f"no digit (unsure: {reading.confidence:.2f}{crowded})"
+    return "no digit" + (" (crowded)" if crowded else "")
 
 
 def shown_path(path: str) -> str:
@@ -66,9 +70,17 @@ def shown_path(path: str) -> str:
 TABLE_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
 
 
+def table_path(path: str) -> str:
+    """A file name as the table shows it: shown_path, and control characters as \\xHH."""
+    return shown_path(path).translate(TABLE_ESCAPES)
+
+
 def record(result: FileReading) -> dict:
-    """The five fields every format carries; digit null means "no digit" (see --help)."""
-    read = result.reading.fields() if result.reading else dict.fromkeys(FIELDS[1:4])
+    """The fields every format carries; text null means "no digit" (see --help)."""
+    if result.reading:
+        read = result.reading.fields()
+    else:
+        read = dict.fromkeys(FIELDS[1:-1]) | {"digits": [], "rejected": 0, "crowded": False}
     return {"path": shown_path(result.path), **read, "error": result.error}
 
 
@@ -81,40 +93,54 @@ class JsonLinesSink:
 
 
 class CsvSink:
-    """CSV with a header; box is "x y w h", empty fields stand for null."""
+    """CSV with a header; box is "x y w h", crowded 0 or 1, empty fields stand for null."""
 
     def __init__(self, stream: TextIO):
         self.writer = csv.writer(stream, lineterminator="\n")
-        self.writer.writerow(FIELDS)
+        self.writer.writerow(CSV_FIELDS)
 
     def write(self, result: FileReading) -> None:
         row = record(result)
         row["box"] = None if row["box"] is None else " ".join(map(str, row["box"]))
-        self.writer.writerow("" if row[f] is None else row[f] for f in FIELDS)
+        row["crowded"] = int(row["crowded"])
+        self.writer.writerow("" if row[f] is None else row[f] for f in CSV_FIELDS)
 
 
 class TableSink:
     """Aligned columns, written as results arrive (so the path goes last, unpadded)."""
 
-    LAYOUT = "{digit:<8}  {confidence:>10}  {box:<19}  {path}"
+    LAYOUT = "{text:<12}  {confidence:>10}  {box:<19}  {path}"
 
     def __init__(self, stream: TextIO):
         self.stream = stream
-        header = {f: f for f in FIELDS}
+        header = {"text": "text", "confidence": "confidence", "box": "box", "path": "path"}
         self.stream.write(self.LAYOUT.format(**header) + "\n")
 
     def write(self, result: FileReading) -> None:
-        row = record(result)
-        row["path"] = row["path"].translate(TABLE_ESCAPES)
-        if row["error"] is not None:
-            digit, path = "error", f"{row['path']}: {row['error']}"
+        """text (+ when crowded), the weakest digit's confidence, the box around the digits."""
+        reading = result.reading
+        if result.error is not None or reading is None:
+            text, path = "error", f"{table_path(result.path)}: {result.error}"
+            confidence, box = None, None
         else:
-            digit = "no digit" if row["digit"] is None else str(row["digit"])
-            path = row["path"]
-        confidence = "-" if row["confidence"] is None else f"{row['confidence']:.3f}"
-        box = "-" if row["box"] is None else " ".join(map(str, row["box"]))
-        line = self.LAYOUT.format(digit=digit, confidence=confidence, box=box, path=path)
+            text = "no digit" if reading.text is None else reading.text
+            text += "+" if reading.crowded else ""
+            path, confidence = table_path(result.path), reading.weakest
+            boxes = [d.box for d in reading.digits] or ([reading.box] if reading.box else [])
+            box = _around(boxes)
+        shown = "-" if confidence is None else f"{confidence:.3f}"
+        where = "-" if box is None else " ".join(map(str, box))
+        line = self.LAYOUT.format(text=text, confidence=shown, box=where, path=path)
         self.stream.write(line + "\n")
+
+
+def _around(boxes: list) -> tuple[int, int, int, int] | None:
+    """The box around several boxes."""
+    if not boxes:
+        return None
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
 
 
 def make_sink(name: str, stream: TextIO) -> JsonLinesSink | CsvSink | TableSink:

@@ -1,4 +1,4 @@
-"""Ink mask to digit region: connected components, grouped into glyphs, the likeliest picked."""
+"""Ink mask to glyphs: connected components, grouped into glyphs, implausible ones left out."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ GROUP_GAP = 0.35  # strokes closer than this fraction of the larger one's size f
 SPECK_AREA = 0.03  # fraction of the largest stroke's area below which a piece is noise
 SPECK_PX = 8  # and an absolute floor, in working pixels: a cloud of noise specks is no glyph
 MAX_GROUPED = 40  # strokes considered for grouping, by ink: bounds the pairwise work
+MAX_GLYPHS = 32  # glyphs read per frame, by ink: a full sheet of text must not stall a frame
 
 
 @dataclass(frozen=True)
@@ -193,8 +194,14 @@ def union_box(a: Box, b: Box) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
+def _reach(c: Component) -> int:
+    """How far a stroke reaches for its partners: its size; a group's by its height only, so a
+    line of digits grouped into one glyph does not swallow the line above it."""
+    return c.size if len(c.labels) == 1 else c.box[3]
+
+
 def _belong_together(a: Component, b: Component) -> bool:
-    return box_gap(a.box, b.box) <= GROUP_GAP * max(a.size, b.size)
+    return box_gap(a.box, b.box) <= GROUP_GAP * max(_reach(a), _reach(b))
 
 
 def _linked(glyphs: list[Component]) -> list[Component]:
@@ -217,23 +224,58 @@ def _linked(glyphs: list[Component]) -> list[Component]:
     return list(joined.values())
 
 
-def group_glyphs(components: list[Component], frame_shape: tuple[int, int]) -> list[Component]:
-    """Joins strokes that lie close together into glyphs (a broken 8, a 5 and its bar).
-
-    Repeated until stable, since a grown glyph reaches further: the pieces of a digit written
-    with a fine, faint pen are each small, but together they are a digit-sized glyph.
-    """
+def _strokes(components: list[Component], frame_shape: tuple[int, int]) -> list[Component]:
+    """The components that may be strokes of a digit, specks left out, most ink first."""
     strokes = [c for c in components if may_join_glyph(c, frame_shape)]
     if not strokes:
         return []
     smallest = max(SPECK_PX, SPECK_AREA * max(c.area for c in strokes))
-    glyphs = sorted((c for c in strokes if c.area >= smallest), key=lambda c: -c.ink)
-    glyphs = glyphs[:MAX_GROUPED]
+    return sorted((c for c in strokes if c.area >= smallest), key=lambda c: -c.ink)
+
+
+def _grouped(strokes: list[Component]) -> list[Component]:
+    """Single-linkage repeated until stable, since a grown glyph reaches further: the pieces of
+    a digit written with a fine, faint pen are each small, but together digit-sized."""
+    glyphs = strokes
     while True:
         joined = _linked(glyphs)
         if len(joined) == len(glyphs):
             return joined
         glyphs = joined
+
+
+def group_glyphs(components: list[Component], frame_shape: tuple[int, int]) -> list[Component]:
+    """Joins strokes that lie close together into glyphs (a broken 8, a 5 and its bar); digits
+    written close together become one glyph, which segmentation splits again."""
+    return _grouped(_strokes(components, frame_shape)[:MAX_GROUPED])
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """Every plausible glyph of a frame, most ink first, and whether some were left unread."""
+
+    glyphs: list[Component]
+    crowded: bool  # more strokes or glyphs than a frame reads: a page of text, not a number
+
+
+def find_glyphs(components: list[Component], frame_shape: tuple[int, int]) -> Glyphs:
+    """The plausible digit glyphs of a frame, at most MAX_GLYPHS of them (by ink)."""
+    strokes = _strokes(components, frame_shape)
+    glyphs = [g for g in _grouped(strokes[:MAX_GROUPED]) if glyph_rejection(g, frame_shape) is None]
+    glyphs.sort(key=lambda g: -g.ink)
+    crowded = len(strokes) > MAX_GROUPED or len(glyphs) > MAX_GLYPHS
+    return Glyphs(glyphs[:MAX_GLYPHS], crowded)
+
+
+def glyph_rejection(glyph: Component, frame_shape: tuple[int, int]) -> str | None:
+    """rejection() for a glyph; one of several strokes (digits written close together) is
+    judged on size, contrast and the frame edge only: its outline is no single stroke's."""
+    if min(glyph.box[2], glyph.box[3]) <= 1:
+        return "a hairline"  # a ruled line's or the paper edge's remnant, no pen stroke
+    if len(glyph.labels) == 1:
+        return rejection(glyph, frame_shape)
+    reason = rejection(glyph, frame_shape)
+    return reason if reason in ("too small", "too faint", "cut by the frame edge") else None
 
 
 def pick_digit(components: list[Component], frame_shape: tuple[int, int]) -> Component | None:

@@ -1,0 +1,208 @@
+"""Recognition-driven segmentation: a glyph too wide for one digit is cut where the classifier
+is most confident on every part (as check readers do, LeCun et al. 1998)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from device.vision.mnist28 import stroke_width
+
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+SPLIT_WIDTH = 0.8  # glyphs wider than this many heights may be several digits
+MAX_PIECE_WIDTH = 1.25  # no piece wider than this many heights is one digit ...
+LONE_MAX_WIDTH = 1.5  # ... or this many, for a glyph alone on its line (a 2 with a long tail)
+GAP_SPAN_COST = 1.0  # a piece spanning a wide empty gap: a broken digit, rarely
+MIN_PIECE_WIDTH = 0.06  # nor narrower (a 1 is a few stroke widths)
+MIN_PIECE_HEIGHT = 0.45  # a shorter piece (a 2's long tail, a dot) is no digit of its own
+SHORT_COST = 3.0  # the cost of leaving such a piece out, unread
+GAP_CUT = 0.04  # an empty column run this wide (in heights) always separates two glyphs
+CUT_INK = 0.34  # a candidate cut crosses at most this much ink (fraction of the height)
+CUT_SPACING = 0.1  # candidate cuts closer than this (in heights) are one cut
+MAX_CUTS = 24  # candidate cuts per glyph: bounds the classifier calls
+PIECE_COST = 0.15  # -log(probability) added per piece: a cut must pay for itself
+CUT_COST = 0.25  # ... and per stroke it cuts through
+WIDE = 0.9  # pieces wider than this many heights pay WIDE_COST per height more ...
+LONE_WIDE = 1.2  # ... or this many, for a glyph alone on its line: most likely one digit
+WIDE_COST = 3.0
+FLOOR = 1e-4  # probabilities below this count as this (log of 0)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Ink that may be one digit: its box in working pixels and its own pixels in that box."""
+
+    box: Box
+    mask: np.ndarray = field(compare=False, repr=False)  # bool, the box's shape
+
+    def columns(self, slanted: np.ndarray, start: int, end: int) -> Piece | None:
+        """The part whose slanted columns (see slanted_columns) lie in [start, end), trimmed
+        to its ink; None when it has none."""
+        part = self.mask & (slanted >= start) & (slanted < end)
+        rows = np.flatnonzero(part.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(part.any(axis=0))
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        box = (
+            int(self.box[0] + left),
+            int(self.box[1] + top),
+            int(right - left),
+            int(bottom - top),
+        )
+        return Piece(box, part[top:bottom, left:right])
+
+
+SLANTS = (-0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4)  # shifts per row tried
+
+
+def slanted_columns(mask: np.ndarray) -> np.ndarray:
+    """Each pixel's column once the glyph's slant is taken out, from 0: the shear whose column
+    profile is peakiest (upright strokes pile up in few columns), so that italic digits which
+    overlap in plain columns are apart in slanted ones."""
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        return np.zeros(mask.shape, np.int64)
+    middle = (mask.shape[0] - 1) / 2
+
+    def peakiness(slant: float) -> float:
+        shifted = np.round(xs - slant * (ys - middle)).astype(np.int64)
+        profile = np.bincount(shifted - shifted.min())
+        return float(np.dot(profile, profile))
+
+    best = max(SLANTS, key=lambda s: (peakiness(s), -abs(s)))
+    rows, cols = np.indices(mask.shape)
+    shifted = np.round(cols - best * (rows - middle)).astype(np.int64)
+    return shifted - shifted[mask].min()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the classifier said about a piece."""
+
+    digit: int | None  # the best digit class; None when the model's best class is "none"
+    confidence: float  # probability of the best class (digit or "none")
+    digit_probability: float  # probability of the best digit class
+    model_input: np.ndarray = field(compare=False, repr=False)
+
+
+Judge = Callable[[Piece], Verdict]
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def candidate_cuts(profile: np.ndarray, height: float) -> tuple[list[int], list[int]]:
+    """(gaps, ink) cut columns: the middles of empty column runs, and, inside the blocks of
+    ink between them that are too wide for one digit, the low minima of the column profile
+    (touching digits); narrow blocks get no ink cut, which keeps the model calls few."""
+    width = len(profile)
+    gaps = [(a + b) // 2 for a, b in _runs(profile == 0) if a > 0 and b < width]
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    margin = max(1, int(MIN_PIECE_WIDTH * height))
+    spacing = max(2, int(CUT_SPACING * height))
+    ink: list[int] = []
+    for a, b in zip([0, *gaps], [*gaps, width], strict=True):
+        if b - a <= SPLIT_WIDTH * height:
+            continue
+        inside = np.arange(a + margin, b - margin)
+        if inside.size == 0:
+            continue
+        here, left, right = smooth[inside], smooth[inside - 1], smooth[inside + 1]
+        minima = inside[(here <= CUT_INK * height) & (here <= left) & (here <= right)]
+        kept: list[int] = []
+        for c in sorted(minima.tolist(), key=lambda c: (profile[c], c)):
+            if all(abs(c - k) >= spacing for k in kept):
+                kept.append(c)
+        ink += kept[: max(2, int((b - a) / (0.4 * height)))]  # ~2 per digit it may hold
+    return gaps, sorted(ink)[:MAX_CUTS]
+
+
+def _gap_width(profile: np.ndarray, column: int) -> int:
+    """Width of the empty column run around `column`."""
+    left = right = column
+    while left > 0 and profile[left - 1] == 0:
+        left -= 1
+    while right < len(profile) and profile[right] == 0:
+        right += 1
+    return right - left
+
+
+Part = tuple[Piece, "Verdict | None"]  # None: left out by its shape, never shown to the model
+
+
+def _cost(piece: Piece, verdict: Verdict | None, height: float, wide_from: float) -> float:
+    if verdict is None:
+        return SHORT_COST
+    wide = max(0.0, piece.box[2] / height - wide_from)  # as wide as tall: rarely one digit
+    return -math.log(max(verdict.digit_probability, FLOOR)) + PIECE_COST + WIDE_COST * wide
+
+
+def segment(
+    piece: Piece, judge: Judge, height: float | None = None, alone: bool = False
+) -> list[Part]:
+    """The pieces a glyph is read as, left to right, with their verdicts: the glyph itself when
+    it is narrow enough for one digit, else the cheapest cut into digit-wide pieces (a piece
+    too short for a digit gets no verdict). `alone`: the glyph is alone on its line."""
+    height = float(height or piece.box[3])
+    if piece.box[2] <= SPLIT_WIDTH * height and piece.mask.any(axis=0).all():
+        return [(piece, judge(piece))]  # narrow, no gap: one digit at most
+    slanted = slanted_columns(piece.mask)
+    profile = np.bincount(slanted[piece.mask], minlength=1)
+    gaps, ink = candidate_cuts(profile, height)
+    if not gaps and not ink and len(profile) <= SPLIT_WIDTH * height:
+        return [(piece, judge(piece))]
+    cuts = [0, *sorted(gaps + ink), len(profile)]
+    wide_gaps = [c for c in gaps if _gap_width(profile, c) >= GAP_CUT * height]
+    must = np.isin(cuts, wide_gaps)
+    widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
+    stroke = max(1.0, stroke_width(piece.mask))
+    cut_cost = [0.0] + [CUT_COST * profile[c] / stroke for c in cuts[1:-1]] + [0.0]
+    judged: dict[tuple[int, int], Part | None] = {}
+
+    def part(a: int, b: int) -> Part | None:
+        if (a, b) not in judged:
+            sub = piece.columns(slanted, cuts[a], cuts[b])
+            if sub is None:
+                judged[(a, b)] = None
+            elif sub.box[3] < MIN_PIECE_HEIGHT * height:
+                judged[(a, b)] = (sub, None)
+            else:
+                judged[(a, b)] = (sub, judge(sub))
+        return judged[(a, b)]
+
+    best = [math.inf] * len(cuts)  # cheapest reading of columns [0, cuts[i])
+    back = [0] * len(cuts)
+    best[0] = 0.0
+    for b in range(1, len(cuts)):
+        for a in range(b - 1, -1, -1):
+            width = cuts[b] - cuts[a]
+            if width > widest:
+                break
+            if best[a] == math.inf or width < MIN_PIECE_WIDTH * height:
+                continue
+            spanned = int(must[a + 1 : b].sum())
+            if spanned and width > SPLIT_WIDTH * height:
+                continue  # across a wide gap only a narrow broken digit, never two digits
+            judged_part = part(a, b)
+            cost = cut_cost[a] + GAP_SPAN_COST * spanned
+            if judged_part is not None:
+                cost += _cost(*judged_part, height, LONE_WIDE if alone else WIDE)
+            if best[a] + cost < best[b]:
+                best[b], back[b] = best[a] + cost, a
+    if best[-1] == math.inf:  # no reading fits the widths (a long stroke): read it whole
+        return [(piece, judge(piece))]
+    found, b = [], len(cuts) - 1
+    while b > 0:
+        a = back[b]
+        if judged.get((a, b)) is not None:
+            found.append(judged[(a, b)])
+        b = a
+    return found[::-1]

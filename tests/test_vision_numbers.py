@@ -1,0 +1,150 @@
+"""Reading numbers, step by step: glyphs (crowded cap), text lines, segmentation, assembly."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from device.vision.glyphs import MAX_GLYPHS, describe, find_glyphs
+from device.vision.lines import text_lines
+from device.vision.read import read_digit
+from device.vision.regions import label_runs
+from device.vision.segment import Piece, Verdict, segment
+
+FRAME = (240, 320)
+
+
+def components_of(draw_on, frame=FRAME) -> list:
+    canvas = Image.new("L", (frame[1], frame[0]), 0)
+    draw_on(ImageDraw.Draw(canvas))
+    mask = np.asarray(canvas) > 127
+    return describe(label_runs(mask), mask.astype(np.float32) * 0.8)
+
+
+def ring(d, x, y, w=18, h=36):
+    d.ellipse([x, y, x + w, y + h], outline=255, width=4)
+
+
+def test_two_slanted_lines_are_found_and_read_left_to_right_top_to_bottom():
+    def page(d):
+        for i in range(5):  # a line drifting down, then one drifting up, with uneven heights
+            ring(d, 30 + 40 * i, 30 + 4 * i, h=36 + (i % 2) * 6)
+            ring(d, 40 + 40 * i, 150 - 4 * i, h=36 - (i % 2) * 5)
+
+    glyphs = find_glyphs(components_of(page), FRAME)
+    assert len(glyphs.glyphs) == 10 and not glyphs.crowded
+    lines = text_lines(glyphs.glyphs)
+    assert [len(line) for line in lines] == [5, 5]
+    assert lines[0][0].box[1] < 60 and lines[1][0].box[1] > 120
+    for line in lines:
+        xs = [g.box[0] for g in line]
+        assert xs == sorted(xs)
+
+
+def test_a_small_mark_beside_a_number_is_not_part_of_it():
+    def page(d):
+        ring(d, 100, 80)
+        ring(d, 140, 80)
+        d.ellipse([175, 110, 181, 116], outline=255, width=3)  # a full stop, too small
+
+    lines = text_lines(find_glyphs(components_of(page), FRAME).glyphs)
+    assert [len(line) for line in lines] == [2]
+
+
+def test_a_page_of_200_glyphs_is_capped_and_said_to_be_crowded():
+    frame = (480, 640)
+
+    def page(d):
+        for row in range(10):
+            for col in range(20):
+                ring(d, 12 + 31 * col, 12 + 46 * row, w=14, h=30)
+
+    found = find_glyphs(components_of(page, frame), frame)
+    assert found.crowded and len(found.glyphs) <= MAX_GLYPHS
+
+
+class Counting:
+    """A model that answers "3" with confidence 0.9, counting its calls."""
+
+    labels = [str(d) for d in range(10)]
+
+    def __init__(self):
+        self.calls = 0
+
+    def scores(self, digit: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        out = np.full(10, 0.1 / 9, np.float32)
+        out[3] = 0.9
+        return out
+
+
+def test_a_full_sheet_reads_a_bounded_number_of_pieces_and_one_line():
+    canvas = Image.new("L", (640, 480), 235)
+    d = ImageDraw.Draw(canvas)
+    for row in range(10):
+        for col in range(20):
+            d.ellipse(
+                [12 + 31 * col, 12 + 46 * row, 26 + 31 * col, 42 + 46 * row], outline=30, width=3
+            )
+    model = Counting()
+    reading = read_digit(np.asarray(canvas), model, 0.5)
+    assert reading.crowded
+    assert model.calls <= 4 * MAX_GLYPHS
+    assert reading.text is not None and " " not in reading.text  # one line read
+    assert len(reading.digits) + reading.rejected <= MAX_GLYPHS
+
+
+def fixed_judge(digit: int | None, probability: float):
+    calls = []
+
+    def judge(piece: Piece) -> Verdict:
+        calls.append(piece.box)
+        return Verdict(digit, probability, probability if digit is not None else 0.01,
+                       np.zeros((28, 28), np.uint8))  # fmt: skip
+
+    return judge, calls
+
+
+def bars(*spans: tuple[int, int], height: int = 40) -> Piece:
+    """A piece of vertical bars, each [start, end) columns, full height."""
+    width = max(end for _, end in spans)
+    mask = np.zeros((height, width), bool)
+    for start, end in spans:
+        mask[:, start:end] = True
+    return Piece((10, 20, width, height), mask)
+
+
+def test_a_glyph_with_an_empty_gap_is_always_split_there():
+    judge, _ = fixed_judge(1, 0.99)
+    parts = segment(bars((0, 6), (14, 20)), judge)  # "11" grouped into one glyph
+    assert [p.box for p, _ in parts] == [(10, 20, 6, 40), (24, 20, 6, 40)]
+
+
+def test_a_narrow_glyph_is_read_whole():
+    judge, calls = fixed_judge(0, 0.99)
+    piece = bars((0, 5), (20, 25))
+    piece.mask[:4, :] = piece.mask[-4:, :] = True  # a closed box: one 0, no gap
+    ((part, verdict),) = segment(piece, judge)
+    assert part is piece and verdict.digit == 0 and len(calls) == 1
+
+
+def test_touching_digits_are_cut_where_little_ink_is_crossed():
+    judge, _ = fixed_judge(8, 0.99)
+    piece = bars((0, 5), (22, 27), (30, 35), (52, 57))  # two boxes joined by a thin bar
+    piece.mask[:4, :27] = piece.mask[-4:, :27] = True
+    piece.mask[:4, 30:] = piece.mask[-4:, 30:] = True
+    piece.mask[18:21, 27:30] = True
+    parts = segment(piece, judge)
+    assert len(parts) == 2
+    assert parts[0][0].box[2] <= 30 and parts[1][0].box[0] >= 10 + 26
+
+
+def test_a_flat_tail_is_left_out_unread():
+    judge, _ = fixed_judge(2, 0.99)
+    piece = bars((0, 30))
+    wide = np.zeros((40, 70), bool)
+    wide[:, :30] = True
+    wide[34:, 38:] = True  # a long flat stroke, apart from the body
+    parts = segment(Piece((0, 0, 70, 40), wide), judge)
+    assert [v is None for _, v in parts] == [False, True]
+    assert parts[0][0].box == (0, 0, 30, 40) and piece.box[2] == 30
