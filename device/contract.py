@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where scores are decided: the contract loads without it
+    import numpy as np
 
 FORMAT = "digitcam-model/1"
 IMAGE_SIZE = 28
@@ -13,7 +18,13 @@ INPUT_SHAPE = (1, IMAGE_SIZE, IMAGE_SIZE, 1)
 INPUT_DTYPE = "uint8"
 POLARITY = "white-on-black"  # 0 = background, 255 = ink, as in MNIST
 NORMALISATION = "mnist-20x20-com"  # fitted in a 20x20 box, centre of mass at the middle of 28x28
-LABELS = tuple(str(d) for d in range(10))
+DIGIT_LABELS = tuple(str(d) for d in range(10))
+NONE_LABEL = "none"  # the class for "not a digit": letters, scribbles, blobs, glued pairs
+LABELS = (*DIGIT_LABELS, NONE_LABEL)  # what train builds now; a model's own set is its metadata's
+# Decision rules (metadata `decision`): how scores become an answer, the same in convert and device.
+ARGMAX = "argmax"  # the best label; what a model without a `none` class uses
+NONE_THRESHOLD = "none-threshold"  # `none` iff p(none) >= none_threshold, else the best digit
+DEFAULT_NONE_THRESHOLD = 0.5
 
 
 class MetadataError(Exception):
@@ -43,12 +54,50 @@ class ModelMetadata:
     test_images: int
     code_version: str
     training: dict = field(default_factory=dict)
+    decision: str = ARGMAX
+    none_threshold: float | None = None
+    nondigits: dict = field(default_factory=dict)  # letter rejection figures and split sizes
     polarity: str = POLARITY
     normalisation: str = NORMALISATION
     format: str = FORMAT
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
+
+    def answer(self, scores: np.ndarray) -> int:
+        """The label index this model's decision rule picks from one row of scores."""
+        return int(decide(scores[None], self.labels, self.decision, self.none_threshold)[0])
+
+
+def none_index(labels: Sequence[str]) -> int | None:
+    """Where `none` is among a model's labels; None for a digits-only (10-class) model."""
+    return list(labels).index(NONE_LABEL) if NONE_LABEL in labels else None
+
+
+def decide(
+    scores: np.ndarray,
+    labels: Sequence[str],
+    rule: str = ARGMAX,
+    none_threshold: float | None = None,
+) -> np.ndarray:
+    """Label indices for rows of scores (N, classes) under a decision rule.
+
+    none-threshold: `none` exactly when p(none) >= the threshold, otherwise the best digit
+    (even when `none` had the highest score).
+    """
+    import numpy as np
+
+    scores = np.asarray(scores, dtype=np.float32)
+    where = none_index(labels)
+    if rule == ARGMAX or where is None:
+        return scores.argmax(axis=1)
+    if rule != NONE_THRESHOLD:
+        raise ValueError(f"unknown decision rule {rule!r}")
+    threshold = DEFAULT_NONE_THRESHOLD if none_threshold is None else none_threshold
+    digits = scores.copy()
+    digits[:, where] = -np.inf
+    best_digit = digits.argmax(axis=1)
+    return np.where(scores[:, where] >= threshold, where, best_digit)
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -73,6 +122,8 @@ def load_metadata(model_path: Path) -> ModelMetadata:
         raise MetadataError(f"{meta_path}: model metadata not found (run 'make convert')") from None
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise MetadataError(f"{meta_path}: unreadable model metadata ({exc})") from None
+    if meta.decision not in (ARGMAX, NONE_THRESHOLD):
+        raise MetadataError(f"{meta_path}: unknown decision rule {meta.decision!r}")
     if meta.format != FORMAT:
         raise MetadataError(f"{meta_path}: format {meta.format!r}, expected {FORMAT!r}")
     try:
