@@ -16,12 +16,15 @@ Rng = np.random.Generator
 
 
 def normalise(levels: np.ndarray) -> np.ndarray:
-    """Float 0-1 ink (any size) -> 28x28 uint8: cropped to the ink, 20x20 box, centre of mass."""
-    rows, cols = np.nonzero(levels > INK_FLOOR)
-    if not len(rows):
+    """Float 0-1 ink (any size) -> 28x28 uint8: cropped to the ink, a typical stroke core
+    stretched to full ink (as device/normalise.ink_levels does), 20x20 box, centre of mass."""
+    ink = levels > INK_FLOOR * max(float(levels.max()), 1e-6)
+    rows, cols = np.nonzero(ink)
+    if not len(rows) or levels.max() <= 0:
         return np.zeros((28, 28), np.uint8)
     crop = levels[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    return to_mnist(np.clip(crop, 0.0, 1.0))
+    core = max(float(np.percentile(levels[ink], 60)), 1e-3)
+    return to_mnist(np.clip(crop / core, 0.0, 1.0))
 
 
 def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
