@@ -82,8 +82,8 @@ def train(
     nondigits: NonDigits | None = None,
     extra_callbacks: tuple[keras.callbacks.Callback, ...] = (),
 ) -> TrainRun:
-    """Fits a model on data.x_train (and non-digits as `none`); the best epoch by validation loss
-    is kept as model.keras."""
+    """Fits a model on data.x_train (and non-digits as `none`); the last epoch is kept as
+    model.keras."""
     out_dir.mkdir(parents=True, exist_ok=True)
     backup_dir, history_csv, best_path = (
         out_dir / "backup",
@@ -123,15 +123,11 @@ def train(
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=profile.label_smoothing),
             metrics=["accuracy"],
         )
-    previous = read_history(history_csv).get("val_loss", [])
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup_dir)),
-        keras.callbacks.ModelCheckpoint(
-            str(best_path),
-            monitor="val_loss",
-            save_best_only=True,
-            initial_value_threshold=min(previous) if previous else None,
-        ),
+        # The last epoch is kept: the cosine schedule ends annealed there, and the validation
+        # loss, dominated by the non-digits, swings too much to pick an epoch by.
+        keras.callbacks.ModelCheckpoint(str(best_path)),
         keras.callbacks.CSVLogger(str(history_csv), append=resume),
         *extra_callbacks,
     ]

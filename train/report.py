@@ -124,7 +124,8 @@ def write_report(summary: dict, out_dir: Path) -> None:
         f"{summary.get('letters')}",
         f"- Decision rule: {rule} (chosen on the validation digits and letters)",
         f"- Architecture: {summary['architecture']}, {summary['parameters']:,} parameters",
-        f"- Epochs: {summary['epochs']}, best by validation loss: epoch {summary['best_epoch']}",
+        f"- Epochs: {summary['epochs']}, the last one kept (lowest validation loss: epoch "
+        f"{summary['lowest_val_loss_epoch']})",
         f"- Training time: {summary['seconds'] / 60:.1f} min on {summary['device']}",
         "",
         *figures_section(summary, "Float model (Keras)"),
