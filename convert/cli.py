@@ -10,9 +10,11 @@ from pathlib import Path
 DESCRIPTION = """\
 Quantize a trained Keras model to a full-integer TFLite file (uint8 raw-pixel input, int8
 ops, int8 probabilities out), calibrated on training images. Both models are scored on the
-whole MNIST test set; the int8 model is installed (OUT and OUT.json beside it, written
-atomically) only when it loses at most --max-drop points of accuracy. Otherwise it is left
-in build/convert/ for inspection and the exit code is 1."""
+whole MNIST test set and on the held-out letters (the seeded split of letters.npz), under the
+decision rule training chose; the int8 model is installed (OUT and OUT.json beside it, written
+atomically) only when its digit accuracy is at least --min-digit-accuracy, it loses at most
+--max-drop points against float, and it answers `none` to at least --min-letter-rejection of
+the held-out letters. Otherwise it is left in build/convert/ and the exit code is 1."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -28,11 +30,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=Path("models/digitcam.tflite"), help="where to install"
     )
+    parser.add_argument("--letters", help="letters.npz; default $DIGITCAM_LETTERS or shared/data")
     parser.add_argument(
         "--max-drop",
         type=float,
-        default=0.3,
-        help="largest accepted int8 accuracy loss, in percentage points (default 0.3)",
+        default=0.1,
+        help="largest accepted int8 accuracy loss, in percentage points (default 0.1)",
+    )
+    parser.add_argument(
+        "--min-digit-accuracy",
+        type=float,
+        default=99.5,
+        help="least int8 digit accuracy on MNIST test, percent; none counts wrong (default 99.5)",
+    )
+    parser.add_argument(
+        "--min-letter-rejection",
+        type=float,
+        default=95.0,
+        help="least share of held-out letters answered none, percent (default 95; 0: no letters)",
     )
     parser.add_argument(
         "--calibration", type=int, default=1000, help="training images for calibration"
@@ -49,11 +64,14 @@ def main(argv: list[str] | None = None) -> int:
             f"digitcam-convert: {args.model}: no trained model (run 'make train')", file=sys.stderr
         )
         return 2
+    from convert.gate import Gates
     from convert.run import convert
     from train.data import DataError, load_mnist
+    from train.letters import load_split
 
     try:
         data = load_mnist(args.data)
+        letters = load_split(args.letters).held_out if args.min_letter_rejection > 0 else None
     except DataError as exc:
         print(f"digitcam-convert: {exc}", file=sys.stderr)
         return 2
@@ -61,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         args.model,
         data,
         args.out,
-        max_drop_points=args.max_drop,
+        letters=letters,
+        gates=Gates(args.max_drop, args.min_digit_accuracy, args.min_letter_rejection),
         calibration_count=args.calibration,
         seed=args.seed,
     )
@@ -70,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         f"float {100 * meta.float_accuracy:.2f}%, int8 {100 * meta.int8_accuracy:.2f}% "
         f"on {meta.test_images} MNIST test images, {meta.size_bytes / 1024:.1f} KiB"
     )
+    rejection = meta.nondigits.get("int8_letter_rejection")
+    if rejection is not None:
+        figures += f", held-out letters answered none {100 * rejection:.2f}%"
     if not outcome.installed:
         print(
-            f"digitcam-convert: int8 loses more than {args.max_drop} points ({figures}); "
+            f"digitcam-convert: {'; '.join(outcome.failures)} ({figures}); "
             f"not installed, left in {outcome.staged_path}",
             file=sys.stderr,
         )

@@ -35,5 +35,12 @@ def quantize_int8(model: keras.Model, calibration: np.ndarray) -> bytes:
         return converter.convert()
 
 
+def float_scores(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """The float model's class probabilities, (N, classes)."""
+    if not len(images):
+        return np.zeros((0, int(model.output_shape[-1])), np.float32)
+    return model.predict(images[..., None].astype(np.float32), batch_size=512, verbose=0)
+
+
 def float_predictions(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    return model.predict(images[..., None].astype(np.float32), batch_size=512, verbose=0).argmax(1)
+    return float_scores(model, images).argmax(1)

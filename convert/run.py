@@ -11,12 +11,15 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
+from convert.gate import DEFAULT_GATES, Gates, failures, letter_figures, rule_for
 from convert.install import install, install_model
-from convert.quantize import calibration_images, float_predictions, quantize_int8
+from convert.quantize import calibration_images, float_scores, quantize_int8
+from convert.report import int8_section
 from convert.version import code_version
-from device.contract import LABELS, ModelMetadata, metadata_path, sha256_of
+from device.contract import ModelMetadata, decide, metadata_path, sha256_of
 from device.model.interpreter import DigitModel, describe_model
 from train.data import Mnist
+from train.letters import Letters
 
 REPORT_FILES = ("report.md", "history.png", "confusion.png")
 
@@ -26,13 +29,18 @@ class Outcome:
     metadata: ModelMetadata
     installed: bool
     staged_path: Path
+    failures: tuple[str, ...] = ()
 
 
 def training_summary(keras_path: Path) -> dict:
     report = keras_path.parent / "report.json"
     if not report.exists():
         return {}
-    keep = ("profile", "architecture", "epochs", "train_images", "validation_images", "data")
+    keep = (
+        *("profile", "architecture", "epochs", "train_images", "validation_images", "data"),
+        *("decision", "none_threshold", "nondigit_share", "label_smoothing", "train_nondigits"),
+        *("train_letters", "validation_letters", "letters"),
+    )
     summary = json.loads(report.read_text())
     return {key: summary[key] for key in keep if key in summary} | {
         "minutes": round(summary.get("seconds", 0) / 60, 1),
@@ -45,43 +53,62 @@ def convert(
     data: Mnist,
     out_path: Path,
     *,
-    max_drop_points: float = 0.3,
+    letters: Letters | None = None,
+    gates: Gates = DEFAULT_GATES,
     calibration_count: int = 1000,
     seed: int = 0,
     stage_dir: Path = Path("build/convert"),
 ) -> Outcome:
-    """Writes out_path and its JSON only when int8 is within max_drop_points of float."""
+    """Writes out_path and its JSON only when the int8 model passes every gate: digit accuracy,
+    its loss against float, and rejection of the held-out letters (under the same rule)."""
     model = keras.models.load_model(keras_path)
     tflite = quantize_int8(model, calibration_images(data.x_train, calibration_count, seed))
     staged = stage_dir / out_path.name
     install({staged: tflite})
     training = training_summary(keras_path) | {"calibration_images": calibration_count}
+    rule = rule_for(int(model.output_shape[-1]), training)
+    held = letters.images if letters is not None else np.zeros((0, 28, 28), np.uint8)
+
+    def float_answers(images: np.ndarray) -> np.ndarray:
+        return decide(float_scores(model, images), rule.labels, rule.decision, rule.none_threshold)
+
     metadata = ModelMetadata(
         model_file=out_path.name,
         sha256=sha256_of(staged),
         size_bytes=len(tflite),
         parameters=int(model.count_params()),
-        labels=list(LABELS),
-        float_accuracy=float(np.mean(float_predictions(model, data.x_test) == data.y_test)),
+        labels=rule.labels,
+        float_accuracy=float(np.mean(float_answers(data.x_test) == data.y_test)),
         int8_accuracy=0.0,  # measured below (NaN is not valid metadata)
         test_images=int(len(data.y_test)),
         code_version=code_version(),
         training=training,
+        decision=rule.decision,
+        none_threshold=rule.none_threshold,
         **describe_model(staged),
     )
     install({metadata_path(staged): metadata.to_json().encode()})
+    int8_model = DigitModel(staged)
     progress = tqdm(data.x_test, desc="int8 test", leave=False, disable=None)
-    int8 = DigitModel(staged).classes(progress)
-    metadata = replace(metadata, int8_accuracy=float(np.mean(int8 == data.y_test)))
+    int8 = int8_model.classes(progress)
+    int8_held = int8_model.classes(held)
+    nondigits = letter_figures(rule.labels, letters, float_answers(held), int8_held)
+    metadata = replace(
+        metadata, int8_accuracy=float(np.mean(int8 == data.y_test)), nondigits=nondigits
+    )
     install({metadata_path(staged): metadata.to_json().encode()})
-    drop = 100 * (metadata.float_accuracy - metadata.int8_accuracy)
-    if drop > max_drop_points:
-        return Outcome(metadata, installed=False, staged_path=staged)
+    failed = tuple(failures(metadata, gates))
+    if failed:
+        return Outcome(metadata, installed=False, staged_path=staged, failures=failed)
     reports = {
         out_path.parent / name: (keras_path.parent / name).read_bytes()
         for name in REPORT_FILES
         if (keras_path.parent / name).exists()
     }
+    report_md = out_path.parent / "report.md"
+    if report_md in reports:
+        section = int8_section(metadata, data.y_test, int8, int8_held)
+        reports[report_md] += section.encode()
     install_model(out_path, tflite, metadata.to_json().encode())  # old pair or new, never mixed
     install(reports)
     shutil.rmtree(stage_dir, ignore_errors=True)

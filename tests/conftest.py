@@ -58,6 +58,20 @@ def mnist(mnist_dir):
     return load_mnist(mnist_dir)
 
 
+@pytest.fixture(scope="session")
+def held_out_letters():
+    """The held-out part of the seeded split of letters.npz (required under CI)."""
+    from train.letters import default_location, load_split
+
+    location = default_location()
+    if location is None:
+        message = "letters.npz needed: set DIGITCAM_LETTERS or keep ../shared/data beside MNIST"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return load_split(location).held_out
+
+
 def font_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """MNIST-like 28x28 white-on-black digits drawn with Pillow's font (no MNIST needed)."""
     rng = np.random.default_rng(seed)

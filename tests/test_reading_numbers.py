@@ -64,11 +64,15 @@ def test_synthetic_pages_without_digits(model, letters_file):
     assert np.mean(list(rates.values())) >= 0.9, rates
 
 
-def test_the_letters_held_out_are_every_fifth_row(letters_file):
-    assert heldout_rows(12).tolist() == [0, 5, 10]
+def test_the_letters_held_out_are_the_ones_training_never_sees(letters_file):
+    from device.files.letters import split_rows
+
+    train, validation, held_rows = split_rows(34853)
+    assert heldout_rows(34853).tolist() == held_rows.tolist()
+    assert len(held_rows) == 5228 and not set(held_rows) & (set(train) | set(validation))
     held = load_letters(letters_file)
     rest = load_letters(letters_file, heldout=False)
-    assert len(held) + len(rest) == 34853 and held.shape[1:] == (28, 28)
+    assert len(held) == 5228 and len(held) + len(rest) == 34853 and held.shape[1:] == (28, 28)
 
 
 def test_real_single_digit_photos(real_dir, model):

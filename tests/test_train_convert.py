@@ -10,17 +10,22 @@ import numpy as np
 import pytest
 
 from convert.cli import main as convert_main
+from convert.gate import Gates
 from convert.install import write_atomic
-from convert.quantize import float_predictions
+from convert.quantize import float_scores
 from convert.run import convert
-from device.contract import load_metadata, metadata_path, sha256_of
+from device.contract import LABELS, NONE_THRESHOLD, decide, load_metadata, metadata_path, sha256_of
 from device.model.interpreter import DigitModel
 from tests.conftest import font_digits
 from train.data import Mnist
 from train.evaluate import evaluate_and_report
 from train.fit import Profile, read_history, train
+from train.letters import Letters
+from train.mix import NonDigits
+from train.nondigits import make_nondigits
 
 PROFILE = Profile("test", epochs=2, architecture="small", batch_size=32)
+NO_GATES = Gates(max_drop_points=100, min_digit_accuracy=0, min_letter_rejection=0)
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +36,16 @@ def synthetic() -> Mnist:
 
 
 @pytest.fixture(scope="module")
-def trained(synthetic, tmp_path_factory):
+def nondigits(synthetic) -> NonDigits:
+    made, _ = make_nondigits(240, synthetic.x_train, seed=0)
+    return NonDigits(made[:200], made[200:], validation_letters=20)
+
+
+@pytest.fixture(scope="module")
+def trained(synthetic, nondigits, tmp_path_factory):
     out = tmp_path_factory.mktemp("train")
-    run = train(synthetic, out, PROFILE, seed=0)
-    summary = evaluate_and_report(run, synthetic, out, PROFILE)
+    run = train(synthetic, out, PROFILE, seed=0, nondigits=nondigits)
+    summary = evaluate_and_report(run, synthetic, out, PROFILE, nondigits=nondigits)
     return out, run, summary
 
 
@@ -46,7 +57,9 @@ def test_training_writes_model_history_plots_and_report(trained, synthetic):
     assert run.train_images + run.validation_images == len(synthetic.x_train)
     report = json.loads((out / "report.json").read_text())
     assert report["test_images"] == 200 and len(report["per_class_accuracy"]) == 10
-    assert np.array(report["confusion"]).sum() == 200
+    assert np.array(report["confusion"]).shape == (11, 11)
+    assert np.array(report["confusion"]).sum() == 200  # no held-out letters given here
+    assert report["decision"] == NONE_THRESHOLD and 0.3 <= report["none_threshold"] <= 0.95
     assert f"{100 * summary['test_accuracy']:.2f}%" in (out / "report.md").read_text()
 
 
@@ -54,7 +67,7 @@ def test_convert_installs_an_int8_model_that_agrees_with_float(trained, syntheti
     out, run, _ = trained
     target = tmp_path / "models" / "digitcam.tflite"
     outcome = convert(
-        out / "model.keras", synthetic, target, max_drop_points=100, stage_dir=tmp_path / "stage"
+        out / "model.keras", synthetic, target, gates=NO_GATES, stage_dir=tmp_path / "stage"
     )
     assert outcome.installed and target.exists()
     meta = load_metadata(target)  # checks the sha256 against the file
@@ -64,9 +77,12 @@ def test_convert_installs_an_int8_model_that_agrees_with_float(trained, syntheti
     assert meta.input_quantization.zero_point == 0 and meta.output_dtype == "int8"
     assert meta.training["train_images"] == run.train_images
     model = DigitModel(target)
-    assert model.labels == [str(d) for d in range(10)]
+    assert model.labels == [*(str(d) for d in range(10)), "none"] == list(LABELS)
+    assert meta.decision == NONE_THRESHOLD and meta.none_threshold == run_threshold(out)
+    assert model.none_probability(model.scores(synthetic.x_test[0])) is not None
     int8 = model.classes(synthetic.x_test)
-    floats = float_predictions(keras.models.load_model(out / "model.keras"), synthetic.x_test)
+    scores = float_scores(keras.models.load_model(out / "model.keras"), synthetic.x_test)
+    floats = decide(scores, LABELS, NONE_THRESHOLD, meta.none_threshold)
     assert np.mean(int8 == floats) >= 0.9
     assert meta.int8_accuracy == pytest.approx(np.mean(int8 == synthetic.y_test))
     assert meta.float_accuracy == pytest.approx(np.mean(floats == synthetic.y_test))
@@ -82,12 +98,38 @@ def test_convert_refuses_to_install_a_model_that_lost_accuracy(trained, syntheti
         out / "model.keras",
         synthetic,
         target,
-        max_drop_points=impossible,
+        gates=Gates(max_drop_points=impossible, min_digit_accuracy=0, min_letter_rejection=0),
         stage_dir=tmp_path / "st",
     )
-    assert not outcome.installed
+    assert not outcome.installed and "loses" in outcome.failures[0]
     assert not target.exists() and not metadata_path(target).exists()
     assert load_metadata(outcome.staged_path).int8_accuracy == outcome.metadata.int8_accuracy
+
+
+def test_convert_refuses_a_model_that_does_not_reject_letters(trained, synthetic, tmp_path):
+    out, _, _ = trained
+    target = tmp_path / "models" / "digitcam.tflite"
+    # "letters" that are really digits: a model that reads digits cannot call 95% of them none
+    look_alikes = Letters(synthetic.x_test[:40], np.array(["A"] * 40))
+    gates = Gates(max_drop_points=100, min_digit_accuracy=0, min_letter_rejection=95)
+    outcome = convert(
+        out / "model.keras",
+        synthetic,
+        target,
+        letters=look_alikes,
+        gates=gates,
+        stage_dir=tmp_path / "st",
+    )
+    assert not outcome.installed and not target.exists()
+    assert [f for f in outcome.failures if "letters answered none" in f]
+    staged = load_metadata(outcome.staged_path)
+    assert staged.nondigits["held_out_letters"] == 40
+    assert staged.nondigits["int8_letter_rejection"] < 0.95
+    assert set(staged.nondigits["per_letter_rejection"]) == {"A"}
+
+
+def run_threshold(out) -> float:
+    return json.loads((out / "report.json").read_text())["none_threshold"]
 
 
 class InterruptAfterFirstEpoch(keras.callbacks.Callback):

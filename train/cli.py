@@ -33,6 +33,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, help="override the profile's epoch count")
     parser.add_argument("--architecture", choices=("small", "base"), help="override the CNN")
     parser.add_argument("--limit", type=int, help="use only the first N training images")
+    parser.add_argument(
+        "--letters", help="letters.npz (non-digits); default $DIGITCAM_LETTERS or shared/data"
+    )
+    parser.add_argument("--share", type=float, help="non-digit share of each batch (0.25)")
+    parser.add_argument("--synthetic", type=int, help="synthetic non-digits to generate (20000)")
+    parser.add_argument("--label-smoothing", type=float, help="label smoothing (0)")
     parser.add_argument("--seed", type=int, default=0, help="seed for split, shuffling, init")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     return parser.parse_args(argv)
@@ -42,24 +48,37 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     from train.data import DataError, load_mnist  # after --help: TensorFlow is slow to import
+    from train.letters import load_split
 
     try:
         data = load_mnist(args.data)
+        letters = load_split(args.letters)
     except DataError as exc:
         print(f"digitcam-train: {exc}", file=sys.stderr)
         return 2
+    from train.data import split_validation
     from train.evaluate import evaluate_and_report
-    from train.fit import PROFILES, train
+    from train.fit import PROFILES, VALIDATION_FRACTION, train
+    from train.mix import build_nondigits
 
     profile = PROFILES[args.profile]
-    overrides = {"epochs": args.epochs, "architecture": args.architecture}
+    overrides = {
+        "epochs": args.epochs,
+        "architecture": args.architecture,
+        "nondigit_share": args.share,
+        "synthetic": args.synthetic,
+        "label_smoothing": args.label_smoothing,
+    }
     profile = replace(profile, **{k: v for k, v in overrides.items() if v is not None})
     if args.limit:
         data = replace(data, x_train=data.x_train[: args.limit], y_train=data.y_train[: args.limit])
-    run = train(data, args.out, profile, resume=args.resume, seed=args.seed)
-    summary = evaluate_and_report(run, data, args.out, profile)
+    x_tr, _, x_val, _ = split_validation(data.x_train, data.y_train, VALIDATION_FRACTION, args.seed)
+    nondigits = build_nondigits(letters, x_tr, x_val, profile.synthetic, args.seed)
+    run = train(data, args.out, profile, resume=args.resume, seed=args.seed, nondigits=nondigits)
+    summary = evaluate_and_report(run, data, args.out, profile, letters, nondigits)
     print(
-        f"test accuracy {100 * summary['test_accuracy']:.2f}% "
+        f"digit accuracy {100 * summary['test_accuracy']:.2f}%, held-out letters rejected "
+        f"{100 * summary['letter_rejection']:.2f}% (p(none) >= {summary['none_threshold']}) "
         f"({summary['parameters']:,} parameters, {summary['seconds'] / 60:.1f} min) "
         f"-> {args.out / 'model.keras'}"
     )

@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from train.augment import augment_batch
 from train.data import Mnist, split_validation
+from train.mix import NonDigits, mixed_training, validation_set
 from train.model import build_model
 
 
@@ -28,8 +28,12 @@ class Profile:
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     augment: bool = True
+    nondigit_share: float = 0.25  # of each batch, on average: letters and synthetic shapes
+    synthetic: int = 20000  # synthetic non-digits generated (seeded) for the run
+    label_smoothing: float = 0.0
 
 
+VALIDATION_FRACTION = 0.05
 PROFILES = {
     "quick": Profile("quick", epochs=5),
     "default": Profile("default", epochs=40),
@@ -44,6 +48,8 @@ class TrainRun:
     device: str
     train_images: int
     validation_images: int
+    x_val: np.ndarray | None = None  # the validation digits, for choosing the decision rule
+    y_val: np.ndarray | None = None
 
 
 def pick_strategy() -> tuple[tf.distribute.Strategy, str]:
@@ -54,21 +60,6 @@ def pick_strategy() -> tuple[tf.distribute.Strategy, str]:
     if gpus:
         return tf.distribute.get_strategy(), f"GPU ({gpus[0].name})"
     return tf.distribute.get_strategy(), f"CPU ({os.cpu_count()} cores)"
-
-
-def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch_size: int, *, augment: bool, seed: int
-) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
-    if augment:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(
-        lambda images, labels: (tf.cast(images, tf.float32), labels),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
-    if augment:
-        ds = ds.map(lambda im, lab: (augment_batch(im), lab), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -87,10 +78,12 @@ def train(
     *,
     resume: bool = False,
     seed: int = 0,
-    validation_fraction: float = 0.05,
+    validation_fraction: float = VALIDATION_FRACTION,
+    nondigits: NonDigits | None = None,
     extra_callbacks: tuple[keras.callbacks.Callback, ...] = (),
 ) -> TrainRun:
-    """Fits a model on data.x_train; the best epoch by validation loss is kept as model.keras."""
+    """Fits a model on data.x_train (and non-digits as `none`); the last epoch is kept as
+    model.keras."""
     out_dir.mkdir(parents=True, exist_ok=True)
     backup_dir, history_csv, best_path = (
         out_dir / "backup",
@@ -106,32 +99,35 @@ def train(
     )
     strategy, device = pick_strategy()
     batch = profile.batch_size * strategy.num_replicas_in_sync
-    train_ds = make_dataset(x_tr, y_tr, batch, augment=profile.augment, seed=seed)
-    val_ds = make_dataset(x_val, y_val, batch, augment=False, seed=seed)
-    steps = int(np.ceil(len(x_tr) / batch))
+    train_ds, steps = mixed_training(
+        x_tr,
+        y_tr,
+        nondigits.train if nondigits else None,
+        batch,
+        share=profile.nondigit_share,
+        augment=profile.augment,
+        seed=seed,
+    )
+    val_ds = validation_set(x_val, y_val, nondigits.validation if nondigits else None, batch)
     with strategy.scope():
         model = build_model(profile.architecture)
         schedule = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=profile.learning_rate / 10,
-            decay_steps=steps * (profile.epochs - 1),
+            decay_steps=steps * max(profile.epochs - 1, 1),
             alpha=0.01,
             warmup_target=profile.learning_rate,
             warmup_steps=steps,
         )
         model.compile(
             optimizer=keras.optimizers.AdamW(schedule, weight_decay=profile.weight_decay),
-            loss="sparse_categorical_crossentropy",
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=profile.label_smoothing),
             metrics=["accuracy"],
         )
-    previous = read_history(history_csv).get("val_loss", [])
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup_dir)),
-        keras.callbacks.ModelCheckpoint(
-            str(best_path),
-            monitor="val_loss",
-            save_best_only=True,
-            initial_value_threshold=min(previous) if previous else None,
-        ),
+        # The last epoch is kept: the cosine schedule ends annealed there, and the validation
+        # loss, dominated by the non-digits, swings too much to pick an epoch by.
+        keras.callbacks.ModelCheckpoint(str(best_path)),
         keras.callbacks.CSVLogger(str(history_csv), append=resume),
         *extra_callbacks,
     ]
@@ -140,10 +136,12 @@ def train(
         train_ds,
         validation_data=val_ds,
         epochs=profile.epochs,
+        steps_per_epoch=steps,
         shuffle=False,  # the dataset shuffles itself, seeded
         callbacks=callbacks,
         verbose=1 if sys.stdout.isatty() else 2,
     )
     seconds = time.perf_counter() - started
     best = keras.models.load_model(best_path)
-    return TrainRun(best, read_history(history_csv), seconds, device, len(x_tr), len(x_val))
+    history = read_history(history_csv)
+    return TrainRun(best, history, seconds, device, len(x_tr), len(x_val), x_val, y_val)

@@ -11,6 +11,10 @@ matplotlib.use("Agg")  # headless: the report is written to files, never shown
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from device.contract import LABELS  # noqa: E402
+
+TRIED = Path(__file__).with_name("tried.md")  # measured alternatives, kept by hand
+
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
     """counts[t, p]: how often true class t was predicted as p."""
@@ -40,15 +44,17 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
 
 
 def plot_confusion(confusion: np.ndarray, path: Path, title: str) -> None:
-    fig, ax = plt.subplots(figsize=(6, 5.5))
+    """Rows: true class (the `none` row: held-out letters); columns: the model's answer."""
+    labels = list(LABELS[: len(confusion)])
+    fig, ax = plt.subplots(figsize=(6.5, 6))
     # log colour scale: the off-diagonal mistakes are what a reader looks for
     ax.imshow(np.log1p(confusion), cmap="Blues")
     for (t, p), count in np.ndenumerate(confusion):
         if count:
             colour = "white" if t == p else "black"
             ax.text(p, t, str(count), ha="center", va="center", fontsize=7, color=colour)
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
@@ -57,27 +63,76 @@ def plot_confusion(confusion: np.ndarray, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def write_report(summary: dict, out_dir: Path) -> None:
-    """report.json for programs and report.md for people."""
-    (out_dir / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
-    per_class = " | ".join(f"{100 * a:.2f}" for a in summary["per_class_accuracy"])
+def confusion_table(confusion: list[list[int]]) -> list[str]:
+    """Markdown rows: true class down, answer across; the `none` row is the held-out letters."""
+    labels = LABELS[: len(confusion)]
+    lines = ["| true \\ answer | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for i, (label, row) in enumerate(zip(labels, confusion, strict=True)):
+        cells = [f"**{c}**" if i == j else str(c) for j, c in enumerate(row)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def figures_section(figures: dict, title: str) -> list[str]:
+    """Digit accuracy, per class, letter rejection per letter and the confusion table."""
+    per_class = " | ".join(f"{100 * a:.2f}" for a in figures["per_class_accuracy"])
     lines = [
-        f"# Training report ({summary['profile']} profile)",
+        f"## {title}",
         "",
-        f"- Test accuracy (float, {summary['test_images']} MNIST test images): "
-        f"**{100 * summary['test_accuracy']:.2f}%**",
-        f"- Training images: {summary['train_images']} "
-        f"(+ {summary['validation_images']} held out for validation), from {summary['data']}",
-        f"- Architecture: {summary['architecture']}, {summary['parameters']:,} parameters",
-        f"- Epochs: {summary['epochs']}, best by validation loss: epoch {summary['best_epoch']}",
-        f"- Training time: {summary['seconds'] / 60:.1f} min on {summary['device']}",
+        f"- Digit accuracy ({figures['test_images']} MNIST test images, `none` counts as wrong): "
+        f"**{100 * figures['test_accuracy']:.2f}%**",
+    ]
+    if figures.get("letter_rejection") is not None:
+        lines.append(
+            f"- Held-out letters answered `none`: **{100 * figures['letter_rejection']:.2f}%** "
+            f"of {figures['held_out_letters']}"
+        )
+    lines += [
         "",
         "| digit | " + " | ".join(str(d) for d in range(10)) + " |",
         "|---" * 11 + "|",
         f"| accuracy % | {per_class} |",
         "",
+    ]
+    per_letter = figures.get("per_letter_rejection") or {}
+    if per_letter:
+        lines += [
+            "| letter | " + " | ".join(per_letter) + " |",
+            "|---" * (len(per_letter) + 1) + "|",
+            "| `none` % | " + " | ".join(f"{100 * v:.0f}" for v in per_letter.values()) + " |",
+            "",
+        ]
+    return [*lines, *confusion_table(figures["confusion"]), ""]
+
+
+def write_report(summary: dict, out_dir: Path) -> None:
+    """report.json for programs and report.md for people."""
+    (out_dir / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    rule = summary.get("decision", "argmax")
+    if summary.get("none_threshold") is not None:
+        rule += f", `none` when p(none) >= {summary['none_threshold']:.2f}"
+    lines = [
+        f"# Training report ({summary['profile']} profile)",
+        "",
+        f"- Training images: {summary['train_images']} "
+        f"(+ {summary['validation_images']} held out for validation), from {summary['data']}",
+        f"- Non-digits (`none`): {summary.get('train_nondigits', 0)} in training "
+        f"({summary.get('train_letters', 0)} letters + synthetic shapes), "
+        f"{100 * summary.get('nondigit_share', 0):.0f}% of each batch on average; "
+        f"letters split {summary.get('train_letters', 0)}/{summary.get('validation_letters', 0)}"
+        f"/{summary.get('held_out_letters', 0)} (train/validation/held out) from "
+        f"{summary.get('letters')}",
+        f"- Decision rule: {rule} (chosen on the validation digits and letters)",
+        f"- Architecture: {summary['architecture']}, {summary['parameters']:,} parameters",
+        f"- Epochs: {summary['epochs']}, the last one kept (lowest validation loss: epoch "
+        f"{summary['lowest_val_loss_epoch']})",
+        f"- Training time: {summary['seconds'] / 60:.1f} min on {summary['device']}",
+        "",
+        *figures_section(summary, "Float model (Keras)"),
         "![loss and accuracy](history.png)",
         "![confusion matrix](confusion.png)",
         "",
     ]
+    if TRIED.exists():
+        lines += [TRIED.read_text().strip(), ""]
     (out_dir / "report.md").write_text("\n".join(lines))

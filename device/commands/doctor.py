@@ -209,7 +209,8 @@ def check_model(model_path: Path) -> list[Finding]:
         elapsed_ms = 1000 * (time.perf_counter() - started)
     except (ModelError, MetadataError, ValueError) as exc:
         return [*found, Finding(FAIL, "self-test", f"{exc}: re-run 'make convert'")]
-    answer = model.labels[int(scores.argmax())]
+    index = model.metadata.answer(scores)  # by the model's decision rule: "none" is no digit
+    answer = model.labels[index]
     if answer != str(LABEL):
         return [
             *found,
@@ -220,7 +221,7 @@ def check_model(model_path: Path) -> list[Finding]:
                 "('make train convert'), then deploy again",
             ),
         ]
-    confidence = float(scores.max())
+    confidence = float(scores[index])
     detail = f"read the built-in {LABEL} as {answer} (confidence {confidence:.2f})"
     return [*found, Finding(OK, "self-test", f"{detail} in {elapsed_ms:.1f} ms")]
 

@@ -8,12 +8,25 @@ import numpy as np
 
 from device.files.mnist import DataError
 
-HELDOUT_EVERY = 5  # rows 0, 5, 10, ... are held out: never for training, only for measuring
+# One split, used by training (train/letters.py) and by every measurement here: a fixed seeded
+# permutation, independent of the training seed, so the held-out letters never move.
+SPLIT_SEED = 9
+HELD_OUT_FRACTION = 0.15  # never trained on: the convert gate, the report, the synthetic pages
+VALIDATION_FRACTION = 0.05  # chooses the decision threshold during training
+
+
+def split_rows(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted row indices (train, validation, held out) of a letters file of n rows."""
+    order = np.random.default_rng(SPLIT_SEED).permutation(n)
+    n_held = int(round(n * HELD_OUT_FRACTION))
+    n_val = int(round(n * VALIDATION_FRACTION))
+    held, val, train = order[:n_held], order[n_held : n_held + n_val], order[n_held + n_val :]
+    return np.sort(train), np.sort(val), np.sort(held)
 
 
 def heldout_rows(n: int) -> np.ndarray:
-    """Indices of the held-out rows of a letters file of n rows: every 5th, from row 0."""
-    return np.arange(0, n, HELDOUT_EVERY)
+    """Indices of the held-out rows of a letters file of n rows."""
+    return split_rows(n)[2]
 
 
 def load_letters(path: Path | str, heldout: bool = True) -> np.ndarray:

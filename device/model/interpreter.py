@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from device.contract import IMAGE_SIZE, ModelMetadata, Quantization, read_model_pair
+from device.contract import (
+    IMAGE_SIZE,
+    ModelMetadata,
+    Quantization,
+    decide,
+    none_index,
+    read_model_pair,
+)
 
 # Order matters: LiteRT is the maintained runtime; tflite-runtime 2.14 is the last of its line;
 # full TensorFlow is the heavy fallback for a workstation that has nothing else.
@@ -155,9 +162,18 @@ class DigitModel:
         raw = self._interpreter.get_tensor(self._output["index"])[0]
         return dequantize(raw, meta.output_quantization)
 
+    def none_probability(self, scores: np.ndarray) -> float | None:
+        """p(none) from one digit's scores; None when the model has no `none` class."""
+        where = none_index(self.labels)
+        return None if where is None else float(scores[where])
+
     def classes(self, digits: Iterable[np.ndarray]) -> np.ndarray:
-        """The best class index for each 28x28 digit, in order."""
-        return np.array([self.scores(digit).argmax() for digit in digits], dtype=np.int64)
+        """The answer (label index, by the metadata's decision rule) for each 28x28 digit."""
+        scores = np.array([self.scores(digit) for digit in digits], dtype=np.float32)
+        if not len(scores):
+            return np.zeros(0, dtype=np.int64)
+        meta = self.metadata
+        return decide(scores, meta.labels, meta.decision, meta.none_threshold).astype(np.int64)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from device.contract import IMAGE_SIZE
+from device.contract import ARGMAX, IMAGE_SIZE, NONE_LABEL, decide
 from device.vision.glyphs import describe, find_glyphs, pick_digit
 from device.vision.ink import ink_contrast, ink_mask, reduce_frame
 from device.vision.lines import line_height, text_lines
@@ -22,8 +22,6 @@ from device.vision.regions import label_runs, region_mask
 from device.vision.segment import Piece, Verdict, segment
 
 __all__ = ["Box", "DigitRead", "Reading", "Scorer", "read_digit"]
-
-NONE_LABEL = "none"  # the class of a model trained to say "not a digit"
 
 
 class Scorer(Protocol):
@@ -42,14 +40,18 @@ def classes_of(model: Scorer) -> tuple[list[int | None], int]:
 
 
 def verdict_of(model: Scorer, model_input: np.ndarray) -> Verdict:
-    """Classifies one 28x28 input."""
+    """Classifies one 28x28 input by the model's own decision rule (its metadata's: plain
+    argmax, or `none` exactly when p(none) reaches its threshold)."""
     scores = np.asarray(model.scores(model_input), np.float64)
     digits, _ = classes_of(model)
-    best = int(np.argmax(scores))
+    meta = getattr(model, "metadata", None)
+    rule = getattr(meta, "decision", ARGMAX)
+    labels = [NONE_LABEL if d is None else str(d) for d in digits[: len(scores)]]
+    best = int(decide(scores[None], labels, rule, getattr(meta, "none_threshold", None))[0])
     is_digit = np.array([d is not None for d in digits[: len(scores)]])
     best_digit = int(np.argmax(np.where(is_digit, scores, -1.0)))
     return Verdict(
-        digit=digits[best] if digits[best] is not None else None,
+        digit=digits[best],
         confidence=float(scores[best]),
         digit_probability=float(scores[best_digit]),
         model_input=model_input,
