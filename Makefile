@@ -18,7 +18,7 @@ TRAIN_ARGS ?=
 CONVERT_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup train train-quick convert deploy bench test lint format clean
+.PHONY: help setup train train-quick convert deploy bench test pi-check lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ bench: $(STAMP) ## measure size, accuracy, latency, fps, throughput into build/b
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
+pi-check: $(STAMP) ## deploy into an arm64 Debian 12 root under qemu, compare its answers with x86 (root)
+	tests/pi_check/run.sh
+
 lint: $(STAMP) ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -59,4 +62,4 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 clean: ## remove build outputs (keeps .venv and models/)
-	rm -rf build .pytest_cache
+	rm -rf --one-file-system build .pytest_cache
