@@ -128,7 +128,7 @@ def compare(args) -> None:
         f"{other} row(s) with a different confidence or box"
     )
     for index, a, b in mismatches[:10]:
-        print(f"    row {index}: x86 {json.dumps(a)}\n    {'':>{len(str(index)) + 4}}arm {json.dumps(b)}")
+        print(f"    row {index}: x86   {json.dumps(a)}\n    row {index}: arm64 {json.dumps(b)}")
     if mismatches or not x86:
         sys.exit(1)
 
