@@ -46,7 +46,7 @@ BENCH_ARGS ?=
 EVAL_ARGS ?=
 REAL_DIR ?= $(wildcard $(CURDIR)/../shared/data/real)
 
-.PHONY: help setup train train-quick convert deploy rollback bench eval test lint format clean FORCE
+.PHONY: help setup train train-quick convert deploy rollback bench eval test pi-check lint format clean FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ eval: $(STAMP) ## every accuracy figure, each with its digitcam eval command, in
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
+pi-check: $(STAMP) ## deploy into an arm64 Debian 12 root under qemu, compare its answers with x86 (root)
+	tests/pi_check/run.sh
+
 lint: $(STAMP) ## ruff check and format check, and the import layers (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -99,4 +102,4 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 clean: ## remove build outputs (keeps .venv and models/)
-	rm -rf build .pytest_cache
+	rm -rf --one-file-system build .pytest_cache
