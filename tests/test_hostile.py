@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -144,6 +145,44 @@ def test_a_dead_worker_costs_its_file_only(tmp_path):
         if dead:
             break
     assert len(dead) == 1 and dead[0].error.startswith("the reader died (killed by SIGKILL")
+
+
+def session_members(sid: int) -> list[int]:
+    """The processes still alive in session sid (field 6 of /proc/PID/stat)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def test_workers_exit_when_predict_is_killed(tmp_path):
+    """SIGKILL to predict (the out-of-memory killer, systemd's last resort) leaves no reader
+    behind: each worker sees its pipe close and exits."""
+    data = encoded(photo(3), "JPEG")
+    for i in range(2000):
+        (tmp_path / f"{i:04d}.jpg").write_bytes(data)
+    command = [sys.executable, "-m", "device", "predict", str(tmp_path), "--workers", "2"]
+    predict = subprocess.Popen(
+        [*command, "--format", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert predict.stdout.readline()  # the workers are reading
+    assert len(session_members(predict.pid)) >= 3
+    predict.kill()
+    predict.wait()
+    predict.stdout.close()
+    for _ in range(50):
+        if not session_members(predict.pid):
+            break
+        time.sleep(0.1)
+    assert session_members(predict.pid) == []
 
 
 def test_workers_are_capped_by_cores_and_memory(monkeypatch):
