@@ -310,6 +310,10 @@ def _range_problem(meta: ModelMetadata) -> str | None:
         return f"input_shape must be 4 positive sizes, not {meta.input_shape}"
     if not meta.labels or len(set(meta.labels)) != len(meta.labels) or "" in meta.labels:
         return "labels must be distinct, non-empty names"
+    if set(meta.labels) - {*DIGIT_LABELS, NONE_LABEL}:
+        return f"labels must be digits 0-9 and {NONE_LABEL!r}, not {meta.labels}"[:160]
+    if meta.decision == NONE_THRESHOLD and NONE_LABEL not in meta.labels:
+        return f"decision {NONE_THRESHOLD!r} needs a {NONE_LABEL!r} label"
     for name, dtype, q in (
         ("input", meta.input_dtype, meta.input_quantization),
         ("output", meta.output_dtype, meta.output_quantization),

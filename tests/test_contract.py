@@ -105,3 +105,20 @@ def test_unknown_decision_rule_is_refused(model_file):
     metadata_path(model_file).write_text(json.dumps(raw))
     with pytest.raises(MetadataError, match="decision rule"):
         load_metadata(model_file)
+
+
+@pytest.mark.parametrize(
+    ("labels", "decision", "problem"),
+    [
+        ([str(d) for d in range(1, 11)], "argmax", "labels must be digits"),
+        (["zero", *DIGIT_LABELS[1:]], "argmax", "labels must be digits"),
+        (list(DIGIT_LABELS), "none-threshold", "needs a 'none' label"),
+    ],
+)
+def test_labels_the_device_cannot_read_are_refused(model_file, labels, decision, problem):
+    """The reading turns labels into digits: anything else would pass doctor and then fail
+    (or print "10") on every frame."""
+    raw = asdict(metadata(model_file, labels=labels)) | {"decision": decision}
+    metadata_path(model_file).write_text(json.dumps(raw))
+    with pytest.raises(MetadataError, match=problem):
+        load_metadata(model_file)

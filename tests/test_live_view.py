@@ -407,11 +407,7 @@ def test_every_box_of_a_whole_number_is_drawn_with_each_input():
             {"digit": None, "confidence": 0.4, "box": [220, 100, 80, 100]},
         ],
     }
-    reading = SimpleNamespace(
-        fields=lambda: fields,
-        model_input=None,
-        digits=[SimpleNamespace(model_input=white), SimpleNamespace(model_input=black)],
-    )
+    reading = SimpleNamespace(fields=lambda: fields, model_inputs=[white, black])
     picture = np.asarray(annotate_live(grey, reading))
     assert picture.shape == (480, 640, 3)
     assert tuple(picture[150, 100]) == READ_COLOUR  # the 4's left edge

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from device.cli import build_parser, main
 from device.deploy import push
 from device.deploy.remote import Remote
@@ -39,8 +41,10 @@ def test_a_new_release_keeps_the_services_live_view(monkeypatch, tmp_path):
     monkeypatch.setattr(service, "systemd_version", lambda: 252)
     installed = []
     monkeypatch.setattr(service, "install", lambda *a: installed.append(a) or "service: active")
-    service.refresh(Path("/new"), VENV)
-    assert installed == [(Path("/new"), VENV, 8123)]
+    new = tmp_path / "new-release"
+    (new / "device" / "web").mkdir(parents=True)
+    service.refresh(new, VENV)
+    assert installed == [(new, VENV, 8123)]
 
 
 def test_systemd_analyze_accepts_the_unit_with_the_live_view(tmp_path):
@@ -78,3 +82,24 @@ def test_http_without_the_service_is_one_line(capsys):
     assert main(["deploy", "pi@host", "--http", "8000"]) == EXIT_LOCAL
     err = capsys.readouterr().err
     assert "add --service" in err and err.count("\n") == 1
+
+
+def test_a_privileged_port_is_refused_before_anything_is_sent(capsys):
+    """The service's user has no capabilities: port 80 would stop the service for good."""
+    with pytest.raises(SystemExit) as stop:
+        main(["deploy", "pi@host", "--service", "--http", "80"])
+    assert stop.value.code == 2
+    assert "1024-65535" in capsys.readouterr().err
+
+
+def test_a_rollback_to_a_release_without_the_live_view_drops_it(monkeypatch, tmp_path):
+    unit = tmp_path / "digitcam.service"
+    unit.write_text(render_unit(Path("/new"), VENV, systemd=252, http_port=8123))
+    monkeypatch.setattr(service, "UNIT_PATH", unit)
+    monkeypatch.setattr(service, "systemd_version", lambda: 252)
+    installed = []
+    monkeypatch.setattr(service, "install", lambda *a: installed.append(a) or "service: active")
+    old = tmp_path / "old-release"
+    (old / "device").mkdir(parents=True)  # device/ without web/: watch there has no --http
+    service.refresh(old, VENV)
+    assert installed == [(old, VENV, None)]

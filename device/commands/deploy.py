@@ -59,9 +59,11 @@ def add_arguments(parser) -> None:
 
 
 def port_number(text: str) -> int:
-    """argparse type for --http: a TCP port, 1-65535."""
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    """argparse type for --http: a TCP port the service's unprivileged user may listen on."""
+    if not text.isdigit() or not 1024 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"not a port the service may use (1024-65535; the service has no privileges): {text!r}"
+        )
     return int(text)
 
 

@@ -71,11 +71,14 @@ def thumbnail(path: Path, box: list[int] | None) -> bytes | None:
     return buffer.getvalue()
 
 
-def model_input_png(model_input: np.ndarray | None) -> bytes | None:
-    """The 28x28 the model saw, enlarged without smoothing."""
-    if model_input is None:
+def model_input_png(model_inputs: list[np.ndarray]) -> bytes | None:
+    """The 28x28 input(s) the model saw, side by side (one per digit of a number), enlarged
+    without smoothing."""
+    if not model_inputs:
         return None
-    image = Image.fromarray(np.asarray(model_input, np.uint8))
+    gap = np.zeros((28, 2), np.uint8)
+    row = np.hstack([part for m in model_inputs for part in (np.asarray(m, np.uint8), gap)][:-1])
+    image = Image.fromarray(row)
     return png_bytes(
         image.resize((image.width * INPUT_SCALE, image.height * INPUT_SCALE), Image.NEAREST)
     )

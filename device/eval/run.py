@@ -24,13 +24,14 @@ def score_readings(
     scored, misread = [], {}
     for (path, label), result in zip(labels.pictures.items(), results, strict=True):
         reading = result.reading
-        fields = reading.fields() if reading else {"confidence": None, "box": None}
+        box = reading.outline if reading else None
+        sure = reading.weakest if reading else None
         row = Scored(
             file=os.path.relpath(path, folder),  # as labels.csv names it
             label=label,
             answer=answer_of(reading),
-            confidence=fields["confidence"],
-            box=fields["box"],
+            confidence=None if sure is None else round(sure, 4),
+            box=None if box is None else list(box),
             error=result.error,
         )
         scored.append(row)
@@ -82,7 +83,7 @@ def write_outputs(
             asdict(row)
             | {
                 "thumbnail": thumbnail(folder / row.file, row.box) if shown else None,
-                "model_input": model_input_png(reading.model_input) if shown and reading else None,
+                "model_input": model_input_png(reading.model_inputs) if shown and reading else None,
             }
         )
     meta = meta | {"misreads_shown": min(max_shown, len(cases))}

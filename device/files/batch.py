@@ -78,9 +78,11 @@ def read_files(
 
 
 def save_model_input(reading: FileReading, index: int, directory: Path) -> None:
-    """Writes the 28x28 the model saw as DIR/<index>-<file stem>.png (index keeps names apart)."""
-    if reading.reading is None or reading.reading.model_input is None:
-        return
+    """Writes the 28x28 the model saw as DIR/<index>-<file stem>.png (index keeps names apart);
+    for a number, one per digit: DIR/<index>-<file stem>-<n>.png in reading order."""
+    inputs = reading.reading.model_inputs if reading.reading is not None else []
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(reading.path).stem)
-    name = f"{index:06d}-{stem[:80]}.png"
-    Image.fromarray(np.asarray(reading.reading.model_input, np.uint8)).save(directory / name)
+    for n, model_input in enumerate(inputs):
+        suffix = f"-{n + 1}" if len(inputs) > 1 else ""
+        name = f"{index:06d}-{stem[:80]}{suffix}.png"
+        Image.fromarray(np.asarray(model_input, np.uint8)).save(directory / name)

@@ -126,21 +126,11 @@ class TableSink:
             text = "no digit" if reading.text is None else reading.text
             text += "+" if reading.crowded else ""
             path, confidence = table_path(result.path), reading.weakest
-            boxes = [d.box for d in reading.digits] or ([reading.box] if reading.box else [])
-            box = _around(boxes)
+            box = reading.outline
         shown = "-" if confidence is None else f"{confidence:.3f}"
         where = "-" if box is None else " ".join(map(str, box))
         line = self.LAYOUT.format(text=text, confidence=shown, box=where, path=path)
         self.stream.write(line + "\n")
-
-
-def _around(boxes: list) -> tuple[int, int, int, int] | None:
-    """The box around several boxes."""
-    if not boxes:
-        return None
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-    return (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
 
 
 def make_sink(name: str, stream: TextIO) -> JsonLinesSink | CsvSink | TableSink:

@@ -168,7 +168,11 @@ def rollback(layout: Layout) -> str:
     say(f"rolling back from release {current} to {target}")
     try:
         pip_install(layout, layout.release(target), with_dependencies=True)
-        self_check(layout, failure=f"release {target} fails its self-check (see above)")
+        self_check(
+            layout,
+            failure=f"release {target} fails its self-check (see above)",
+            camera=service.installed(),
+        )
     except DeployError as exc:
         pip_install(layout, layout.release(current), with_dependencies=False)
         raise DeployError(exc.code, f"{exc}; release {current} stays current") from None

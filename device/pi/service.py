@@ -212,6 +212,8 @@ def refresh(app_dir: Path, venv: Path) -> str:
     the service had stays on its port."""
     installed = UNIT_PATH.read_text()
     port = installed_http_port(installed)
+    if port and not (app_dir / "device" / "web").is_dir():
+        port = None  # a release from before the live view (a rollback): its watch has no --http
     if installed != render_unit(app_dir, venv, LOG_FILE, systemd_version(), http_port=port):
         return install(app_dir, venv, port)
     return restart()

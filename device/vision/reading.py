@@ -75,6 +75,24 @@ class Reading:
             return min(d.confidence for d in self.digits)
         return self.confidence
 
+    @property
+    def outline(self) -> Box | None:
+        """The box around every digit read (or the unsure glyph's box when none was)."""
+        boxes = [d.box for d in self.digits] or ([self.box] if self.box else [])
+        if not boxes:
+            return None
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+        return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+    @property
+    def model_inputs(self) -> list[np.ndarray]:
+        """The 28x28 inputs the model saw: each digit's, in reading order, else the single one."""
+        inputs = [d.model_input for d in self.digits if d.model_input is not None]
+        if not inputs and self.model_input is not None:
+            inputs = [self.model_input]
+        return inputs
+
     def fields(self) -> dict:
         """The reading's JSON-ready fields, for every output format."""
         confidence = None if self.confidence is None else round(self.confidence, 4)

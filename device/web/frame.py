@@ -23,15 +23,6 @@ def boxes_of(fields: dict) -> list[tuple[list[int], bool]]:
     return [(fields["box"], fields.get("digit") is not None)] if fields.get("box") else []
 
 
-def model_inputs(reading: Reading) -> list[np.ndarray]:
-    """The 28x28 image(s) the model was shown: one per digit of a whole number, else one."""
-    inputs = [getattr(d, "model_input", None) for d in getattr(reading, "digits", None) or ()]
-    inputs = [i for i in inputs if i is not None]
-    if not inputs and reading.model_input is not None:
-        inputs = [reading.model_input]
-    return inputs
-
-
 def annotate_live(grey: np.ndarray, reading: Reading) -> Image.Image:
     """An RGB picture of the frame, its size unchanged, with every box read drawn and the
     model's input(s) enlarged in the top right corner."""
@@ -43,7 +34,7 @@ def annotate_live(grey: np.ndarray, reading: Reading) -> Image.Image:
         draw.rectangle((x, y, x + w - 1, y + h - 1), outline=colour, width=line)
     right = image.width - line
     scale = max(1, round(min(image.size) * INSET_SHARE / 28))  # whole pixels: 4x at 640x480
-    for model_input in reversed(model_inputs(reading)):
+    for model_input in reversed(reading.model_inputs):
         side = model_input.shape[0] * scale
         if right - side < 0:
             break

@@ -106,22 +106,30 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def answers(row: dict) -> dict:
+    """The row with `read`: the digits read, in order (each digit of a number)."""
+    return row | {"read": [d.get("digit") for d in row.get("digits") or []]}
+
+
+def placed(row: dict) -> list:
+    """Confidences and boxes: of the single digit, and of each digit of a number."""
+    each = [(d.get("confidence"), d.get("box")) for d in row.get("digits") or []]
+    return [(row.get("confidence"), row.get("box")), *each]
+
+
 def compare(args) -> None:
     """Row by row: the arm64 answers against the x86 ones for the same input."""
     x86, arm = read_jsonl(args.x86), read_jsonl(args.arm)
     # text is the whole number read (digit the single digit, when exactly one)
-    keys = ("path", "text", "digit", "error") if args.kind == "predict" else ("text", "digit")
+    keys = ("text", "digit", "read", "rejected", "crowded")
+    keys = ("path", *keys, "error") if args.kind == "predict" else keys
     mismatches = []
     for index in range(max(len(x86), len(arm))):
-        a = x86[index] if index < len(x86) else None
-        b = arm[index] if index < len(arm) else None
+        a = answers(x86[index]) if index < len(x86) else None
+        b = answers(arm[index]) if index < len(arm) else None
         if a is None or b is None or any(a.get(k) != b.get(k) for k in keys):
             mismatches.append((index, a, b))
-    other = sum(
-        1
-        for a, b in zip(x86, arm, strict=False)
-        if (a.get("confidence"), a.get("box")) != (b.get("confidence"), b.get("box"))
-    )
+    other = sum(1 for a, b in zip(x86, arm, strict=False) if placed(a) != placed(b))
     read = sum(1 for row in x86 if row.get("text") is not None)
     print(
         f"  {args.label}: {len(x86)} x86 rows, {len(arm)} arm64 rows ({read} with digits read); "
