@@ -25,13 +25,18 @@ light paper) and a white-on-black MNIST-style image both work. In folders, files
 for pictures by extension or content (hidden files and other files are skipped); a file
 named on the command line is always read, and reported if it is not a picture.
 
-Output fields (the same in every format):
+Output fields (jsonl carries all; csv all but digits; the table text, confidence, box):
   path        the file
-  digit       0-9, or null for "no digit": nothing digit-like found, or the model's
-              confidence below --min-confidence
-  confidence  the model's probability for its best answer, 0-1 (also given when that
-              answer was too unsure to report: then digit is null); null if no candidate
-  box         [x, y, w, h] of the region read, in the upright picture's pixels; or null
+  text        the digits read, in reading order ("2025"; lines of a number separated by
+              a space), or null for "no digit": nothing digit-like found, the model sure
+              it is not a digit, or its confidence below --min-confidence
+  digit       the digit when exactly one was read, else null
+  confidence  with one digit, the model's probability for it, 0-1; with none read, the
+              probability of its unsure best guess (null if no candidate); null for several
+  box         [x, y, w, h] of that digit or guess, in the upright picture's pixels; or null
+  digits      every digit read: [{"digit", "confidence", "box", "line"}, ...]
+  rejected    glyphs left out as not digits (letters, scribbles) on a page with digits
+  crowded     true when the page had too many glyphs and only the likeliest were read
   error       why the file could not be read (empty, truncated, not a picture, too large),
               or null
 --format jsonl writes one JSON object per file; csv has a header row and box as "x y w h";

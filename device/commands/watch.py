@@ -52,10 +52,12 @@ Sources (--source):
 
 Output: a line per answer for people ("table", the default on a terminal), or with
 --format jsonl (the default when piped) one JSON object per answer, flushed at once:
-  {{"t": 1714567890.123, "digit": 3, "confidence": 0.9961, "box": [x, y, w, h], "fps": 29.8}}
-t is the Unix time of the frame; digit null means "no digit" (confidence then says how sure
-the model was of its best guess, or is null when nothing digit-like was found); box is the
-region read, in the frame's pixels, or null; fps is the recent frame rate (null at first).
+  {{"t": 1714567890.123, "text": "42", "digit": null, "confidence": null, "box": null,
+   "digits": [{{"digit": 4, ...}}, {{"digit": 2, ...}}], "rejected": 0, "crowded": false,
+   "fps": 29.8}}
+t is the Unix time of the frame; the other fields are predict's (see 'digitcam predict
+--help'): text is the number read, null for "no digit"; digit, confidence and box describe
+the single digit when exactly one was read; fps is the recent frame rate (null at first).
 Start, end and problems are reported on stderr. --save DIR keeps an annotated JPEG of the
 frame behind each answer (box, answer and the 28x28 image the model saw).
 
