@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,12 +25,15 @@ TINY += ["--live", "40"]
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
-    """One tiny bench run (no MNIST: font digits), its JSON and Markdown."""
+    """One tiny bench run (no MNIST: font digits), its JSON and Markdown. --out is relative,
+    as a user types it: the timed processes, which run elsewhere, must still find the photos."""
     out = tmp_path_factory.mktemp("bench")
-    saved = os.environ.pop("MNIST_DIR", None)
+    saved, cwd = os.environ.pop("MNIST_DIR", None), Path.cwd()
     try:
-        assert main(["bench", "--out", str(out), *TINY]) == 0
+        os.chdir(out.parent)
+        assert main(["bench", "--out", out.name, *TINY]) == 0
     finally:
+        os.chdir(cwd)
         if saved is not None:
             os.environ["MNIST_DIR"] = saved
     return json.loads((out / "bench.json").read_text()), (out / "bench.md").read_text(), out

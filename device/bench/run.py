@@ -99,6 +99,7 @@ def run_bench(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> dict:
     photos, repeat, runs, frames, soak_frames, live_frames = sizes
+    out = out.resolve()  # the timed processes run in the repository, not here
     started = time.perf_counter()
     mnist = load_local(mnist_path) if mnist_path else None
     model = load_model(model_path, threads=1)
