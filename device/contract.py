@@ -192,8 +192,9 @@ def read_model_pair(model_path: Path) -> ModelPair:
             raise MetadataError(missing) from None
         except OSError as exc:
             raise MetadataError(f"{_problem(meta_path, exc)} (model metadata)") from None
-        except ValueError as exc:
-            raise MetadataError(f"{meta_path}: unreadable model metadata ({exc})") from None
+        except (ValueError, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+            raise MetadataError(f"{meta_path}: unreadable model metadata ({reason})") from None
         try:
             content = read_regular(model_path, MAX_MODEL_BYTES)
         except OSError as exc:
@@ -201,7 +202,12 @@ def read_model_pair(model_path: Path) -> ModelPair:
         sha = hashlib.sha256(content).hexdigest()
         entry = matching_entry(raw, sha)
         if entry is not None:
-            return ModelPair(content, check_metadata(entry, meta_path), entry)
+            meta = check_metadata(entry, meta_path)
+            if meta.size_bytes != len(content):
+                raise MetadataError(
+                    f"{meta_path}: size_bytes {meta.size_bytes} but the model has {len(content)}"
+                )
+            return ModelPair(content, meta, entry)
         time.sleep(0.01 * (attempt + 1))
     if isinstance(raw, dict) and raw.get("format", FORMAT) != FORMAT:
         raise MetadataError(f"{meta_path}: format {raw['format']!r}, expected {FORMAT!r}")
@@ -325,6 +331,11 @@ def _range_problem(meta: ModelMetadata) -> str | None:
             return f"{name}_quantization out of range (scale {q.scale}, zero point {q.zero_point})"
     if meta.decision not in (ARGMAX, NONE_THRESHOLD):
         return f"unknown decision rule {meta.decision!r}"
+    if (meta.polarity, meta.normalisation) != (POLARITY, NORMALISATION):
+        return (
+            f"polarity {meta.polarity!r} and normalisation {meta.normalisation!r}: this device "
+            f"makes {POLARITY!r}, {NORMALISATION!r} inputs"
+        )
     if meta.none_threshold is not None and not (
         _is_number(meta.none_threshold) and 0.0 < meta.none_threshold <= 1.0
     ):

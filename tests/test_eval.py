@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 
 import numpy as np
@@ -39,18 +40,29 @@ def test_bad_rows_are_noted_and_skipped(tmp_path):
     (tmp_path / "labels.csv").write_text(
         "\ufefffile, label\n"  # a BOM and spaces, as spreadsheets write it
         "a.jpg,7\nb.jpg,seven\na.jpg,1\ngone.jpg,3\nc.jpg,none\n\n"
+        "sub/../a.jpg,2\n../outside.jpg,4\n/etc/hostname,5\nfifo.jpg,6\n"
     )
+    (tmp_path.parent / "outside.jpg").write_bytes(b"x")
+    os.mkfifo(tmp_path / "fifo.jpg")
     labels = read_labels(tmp_path / "labels.csv", tmp_path)
     assert labels.pictures == {tmp_path / "a.jpg": "7", tmp_path / "c.jpg": "none"}
     assert labels.counts == {
-        "missing file": 1,
+        "missing file": 2,  # gone.jpg, and the FIFO, which is no picture file
         "unknown label": 1,
-        "duplicate row": 1,
+        "duplicate row": 2,  # a.jpg again, also as sub/../a.jpg
+        "outside the folder": 2,
         "no label": 0,
     }
     assert [n.split(":")[0] for n in labels.notes] == [
-        "labels.csv line 3", "labels.csv line 4", "labels.csv line 5",
-    ]  # fmt: skip
+        f"labels.csv line {n}" for n in (3, 4, 5, 8, 9, 10, 11)
+    ]
+
+
+def test_a_labels_file_that_is_no_regular_file_is_one_error(tmp_path):
+    """A FIFO (or a link to /dev/zero) would block or never end: refused at once."""
+    os.mkfifo(tmp_path / "labels.csv")
+    with pytest.raises(LabelsError, match="not a regular file"):
+        read_labels(tmp_path / "labels.csv", tmp_path)
 
 
 def test_a_labels_file_without_its_header_is_refused(tmp_path):
@@ -149,7 +161,7 @@ def test_eval_writes_the_figures_the_matrix_and_a_self_contained_report(evaluate
     assert figures["accuracy"] == pytest.approx(np.mean([f["right"] for f in files]))
     assert figures["unreadable"] == 1 and files[-1]["error"]
     assert summary["label_notes"]["counts"] == {
-        "missing file": 1, "unknown label": 1, "duplicate row": 2, "no label": 1,
+        "missing file": 1, "unknown label": 1, "duplicate row": 2, "outside the folder": 0, "no label": 1,
     }  # fmt: skip
     assert len(captured.err.splitlines()) == 5  # one line per note
     assert "right answers, all labelled pictures" in captured.out

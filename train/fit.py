@@ -128,6 +128,8 @@ def train(
         # The last epoch is kept: the cosine schedule ends annealed there, and the validation
         # loss, dominated by the non-digits, swings too much to pick an epoch by.
         keras.callbacks.ModelCheckpoint(str(best_path)),
+        # Every epoch kept too, so an epoch can be chosen afterwards on validation data.
+        keras.callbacks.ModelCheckpoint(str(out_dir / "epochs" / "{epoch:02d}.keras")),
         keras.callbacks.CSVLogger(str(history_csv), append=resume),
         *extra_callbacks,
     ]

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import csv
+import io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from device.contract import read_regular
 
 NONE = "none"  # the label of a picture with no digit on it
 # A digit ("7"), or a number as digits ("2025", "0792"); lines of a number written on several
 # lines are separated by one space ("12 34").
 LABEL = re.compile(r"[0-9]+( [0-9]+)*")
+MAX_LABELS_BYTES = 64 << 20  # a million rows is about 20 MB
 
 
 class LabelsError(Exception):
@@ -25,7 +31,8 @@ class Labels:
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("missing file", "unknown label", "duplicate row", "no label"), 0
+            ("missing file", "unknown label", "duplicate row", "outside the folder", "no label"),
+            0,
         )
     )
 
@@ -45,8 +52,8 @@ def parse_label(text: str) -> str | None:
 def read_labels(labels_path: Path, folder: Path) -> Labels:
     """Reads a `file,label` CSV (file relative to `folder`); bad rows become notes, not errors."""
     try:
-        with open(labels_path, newline="", encoding="utf-8-sig") as stream:
-            rows = list(csv.reader(stream))
+        text = read_regular(labels_path, MAX_LABELS_BYTES).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except FileNotFoundError:
         raise LabelsError(
             f"{labels_path}: no labels file (columns file,label; see --help)"
@@ -74,6 +81,14 @@ def read_labels(labels_path: Path, folder: Path) -> Labels:
             )
             continue
         path = folder / name
+        try:
+            inside = path.resolve().is_relative_to(folder.resolve())
+        except (OSError, RuntimeError):  # a name too long, a symlink loop
+            inside = False
+        if not inside:
+            labels.note("outside the folder", f"{where}: {name} is not inside {folder}; skipped")
+            continue
+        path = Path(os.path.normpath(path))  # a.png and sub/../a.png are one picture
         if path in first_line:
             labels.note(
                 "duplicate row",
@@ -81,11 +96,19 @@ def read_labels(labels_path: Path, folder: Path) -> Labels:
             )
             continue
         first_line[path] = line
-        if not path.is_file():
+        if not _regular(path):
             labels.note("missing file", f"{where}: {name} not found in {folder}; row skipped")
             continue
         labels.pictures[path] = label
     return labels
+
+
+def _regular(path: Path) -> bool:
+    """A regular file (not a FIFO or a device, which could block or never end)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def note_unlabelled(labels: Labels, pictures: list[Path], folder: Path) -> None:

@@ -205,7 +205,8 @@ def read_picture(source: str | Path | BinaryIO) -> Picture:
         raise DecodeError(name, f"refused as a possible decompression bomb ({size})") from None
     except UnidentifiedImageError:
         raise DecodeError(name, _unidentified_reason(source)) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, NotImplementedError) as exc:
+        # NotImplementedError: Pillow's answer to some damaged headers (DDS pixel formats)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DecodeError(name, f"damaged image ({reason})") from None
     except MemoryError:
