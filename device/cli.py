@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import traceback
 from importlib import import_module
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:  # bare `digitcam`: what there is to do
         parser.print_help()
         return 0
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # kill, timeout, systemd: as Ctrl-C
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -88,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         prefix = "" if isinstance(exc, InternalError) else "internal error: "
         print(f"digitcam {args.command}: {prefix}{problem}{hint}", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 # digitcam-train and digitcam-convert are installed wherever digitcam is, the Pi included

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,7 +162,8 @@ def test_eval_writes_the_figures_the_matrix_and_a_self_contained_report(evaluate
     assert figures["accuracy"] == pytest.approx(np.mean([f["right"] for f in files]))
     assert figures["unreadable"] == 1 and files[-1]["error"]
     assert summary["label_notes"]["counts"] == {
-        "missing file": 1, "unknown label": 1, "duplicate row": 2, "outside the folder": 0, "no label": 1,
+        "missing file": 1, "unknown label": 1, "duplicate row": 2, "outside the folder": 0,
+        "no label": 1,
     }  # fmt: skip
     assert len(captured.err.splitlines()) == 5  # one line per note
     assert "right answers, all labelled pictures" in captured.out
@@ -239,3 +241,20 @@ def test_make_eval_prints_each_figure_with_its_command(mnist_dir, tmp_path, caps
     assert row["right"] == f"{100 * report['figures']['accuracy']:.2f}%"
     no_digit = [r for r in records if r["set"].startswith("5 synthetic pages")]
     assert len(no_digit) == 6  # the whole set and each of the five kinds
+
+
+def test_a_full_disk_leaves_no_half_written_report(evaluated, capsys, monkeypatch):
+    out = evaluated / "full"
+    real_write = Path.write_bytes
+
+    def full_disk(path, data):
+        if "report.html" in path.name:
+            real_write(path, data[:100])  # what fitted
+            raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    assert main(["eval", str(evaluated / "pics"), "--out", str(out)]) == 74
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].endswith("report.html: cannot write (No space left on device)")
+    assert sorted(p.name for p in out.iterdir()) == ["confusion.png", "summary.json"]

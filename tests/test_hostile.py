@@ -185,6 +185,25 @@ def test_workers_exit_when_predict_is_killed(tmp_path):
     assert session_members(predict.pid) == []
 
 
+def test_sigterm_stops_predict_like_ctrl_c(tmp_path):
+    """kill, timeout or systemd: one line and exit 130, no worker tracebacks."""
+    data = encoded(photo(3), "JPEG")
+    for i in range(2000):
+        (tmp_path / f"{i:04d}.jpg").write_bytes(data)
+    command = [sys.executable, "-m", "device", "predict", str(tmp_path), "--workers", "2"]
+    predict = subprocess.Popen(
+        [*command, "--format", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert predict.stdout.readline()
+    predict.terminate()
+    out, err = predict.communicate(timeout=60)
+    assert predict.returncode == 130
+    assert err.splitlines()[-1] == "digitcam predict: interrupted" and "Traceback" not in err
+
+
 def test_workers_are_capped_by_cores_and_memory(monkeypatch):
     import device.files.batch as batch
 

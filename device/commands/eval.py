@@ -8,7 +8,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from device.commands.common import add_model_arguments, default_model_path, whole_number
+from device.commands.common import (
+    EXIT_OUTPUT,
+    add_model_arguments,
+    default_model_path,
+    whole_number,
+)
 from device.contract import DEFAULT_MIN_CONFIDENCE
 
 MAX_NOTES = 20  # label notes printed; summary.json keeps them all
@@ -36,7 +41,9 @@ Prints the figures and writes to OUT (default build/eval/<FOLDER name>):
   summary.json   the same figures and every picture's label, answer and confidence
 
 Exit status: 0 report written; 1 report written, but some pictures could not be read or some
-label rows were noted; 2 wrong usage, an unusable labels file or model, or no labelled picture.
+label rows were noted; 2 wrong usage, an unusable labels file or model, or no labelled picture;
+74 the report could not be written (a full disk; no file is left half-written); 130
+interrupted (Ctrl-C or SIGTERM).
 """
 
 
@@ -109,9 +116,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         labels = read_labels(labels_path, folder)
         model = load_model(model_path, args.threads)
-        out.mkdir(parents=True, exist_ok=True)
     except (LabelsError, ModelError, MetadataError) as exc:
         return _error(str(exc))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return _error(f"{out}: cannot create ({exc.strerror})")
     note_unlabelled(labels, list_inputs([folder], args.recursive).files, folder)
@@ -148,7 +156,11 @@ def run(args: argparse.Namespace) -> int:
         "min_confidence": args.min_confidence,
         "command": command_line(args),
     }
-    summary = write_outputs(out, meta, labels, scored, misread, folder, args.max_shown)
+    try:
+        summary = write_outputs(out, meta, labels, scored, misread, folder, args.max_shown)
+    except OSError as exc:
+        print(f"digitcam eval: {exc.filename}: cannot write ({exc.strerror})", file=sys.stderr)
+        return EXIT_OUTPUT
     sys.stdout.write(text_summary(summary))
     print(f"report: {out / 'report.html'}")
     return 1 if summary["unreadable"] or labels.notes else 0

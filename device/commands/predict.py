@@ -44,7 +44,7 @@ table (the default on a terminal, jsonl otherwise) is for people.
 
 Exit status: 0 every file was read (with or without a digit), 1 some file could not be
 read (see its error), 2 wrong usage or an unusable model, 74 the output could not be
-written (a full disk), 130 interrupted.
+written (a full disk), 130 interrupted (Ctrl-C or SIGTERM).
 
 A file name that is not valid UTF-8 is written with each such byte as \\xHH (bad\\xff.png),
 in every format; the table also writes control characters that way.

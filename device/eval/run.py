@@ -95,8 +95,21 @@ def write_outputs(
         "files": [asdict(row) | {"right": row.right} for row in scored],
     }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(document, indent=1) + "\n")
+    write_whole(out / "summary.json", (json.dumps(document, indent=1) + "\n").encode())
     if matrix:
-        (out / "confusion.png").write_bytes(matrix)
-    (out / "report.html").write_text(report_html(meta, summary, matrix, cases, labels.notes))
+        write_whole(out / "confusion.png", matrix)
+    html = report_html(meta, summary, matrix, cases, labels.notes)
+    write_whole(out / "report.html", html.encode())
     return summary
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Writes path whole or not at all (a full disk leaves no truncated file); an OSError
+    names the file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None

@@ -33,16 +33,13 @@ def _worker_main(conn: Connection, model_path: Path, threads: int | None, least:
     except Exception as exc:
         conn.send(("error", f"worker could not load {model_path}: {exc}".splitlines()[0]))
         return
-    conn.send(("ready", None))
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        index, path = task
-        conn.send((index, read_file(path, model, least)))
+    try:
+        conn.send(("ready", None))
+        while (task := conn.recv()) is not None:
+            index, path = task
+            conn.send((index, read_file(path, model, least)))
+    except (EOFError, OSError):  # the parent has gone (killed, interrupted): nothing to say
+        return
 
 
 @dataclass
