@@ -165,7 +165,7 @@ def check_model(model_path: Path) -> list[Finding]:
     from device.model.interpreter import ModelError, load_model
     from device.model.selftest import LABEL, builtin_digit
 
-    if not model_path.is_file():
+    if not _is_file(model_path):
         return [
             Finding(
                 FAIL,
@@ -243,3 +243,10 @@ def check_camera(required: bool = False) -> Finding:
         return Finding(WARN if on_a_pi else INFO, "camera", str(exc))
     names = ", ".join(str(camera.get("Model", "unknown")) for camera in cameras)
     return Finding(OK, "camera", f"{len(cameras)} found ({names})")
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long: the finding says the model is not there
+        return False

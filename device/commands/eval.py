@@ -108,7 +108,11 @@ def run(args: argparse.Namespace) -> int:
     from device.model.interpreter import ModelError, load_model
 
     folder: Path = args.folder
-    if not folder.is_dir():
+    try:
+        is_folder = folder.is_dir()
+    except OSError as exc:  # a name too long
+        return _error(f"{str(folder)[:200]}: {exc.strerror}")
+    if not is_folder:
         return _error(f"{folder}: not a folder")
     labels_path = args.labels or folder / "labels.csv"
     out = args.out or Path("build/eval") / (folder.resolve().name or "root")

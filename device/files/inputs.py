@@ -44,9 +44,13 @@ def list_inputs(paths: list[Path], recursive: bool) -> Inputs:
     A file named directly is always kept (so an unreadable one is reported); inside
     directories, files that are not pictures are skipped and counted.
     """
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise InputError(f"no such file or directory: {', '.join(missing)}")
+    for path in paths:
+        try:
+            path.stat()
+        except FileNotFoundError:
+            raise InputError(f"no such file or directory: {path}") from None
+        except OSError as exc:  # a name too long, a loop of links, a folder we may not enter
+            raise InputError(f"{str(path)[:200]}: {exc.strerror}") from None
     suffixes = known_image_suffixes()
     found = Inputs()
     for path in paths:
