@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         data = load_mnist(args.data)
-        letters = load_split(args.letters).held_out if args.min_letter_rejection > 0 else None
+        split = load_split(args.letters) if args.min_letter_rejection > 0 else None
     except DataError as exc:
         print(f"digitcam-convert: {exc}", file=sys.stderr)
         return 2
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         args.model,
         data,
         args.out,
-        letters=letters,
+        letters=split.held_out if split else None,
+        calibration_nondigits=split.train.images if split else None,
         gates=Gates(args.max_drop, args.min_digit_accuracy, args.min_letter_rejection),
         calibration_count=args.calibration,
         seed=args.seed,

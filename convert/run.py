@@ -54,6 +54,7 @@ def convert(
     out_path: Path,
     *,
     letters: Letters | None = None,
+    calibration_nondigits: np.ndarray | None = None,
     gates: Gates = DEFAULT_GATES,
     calibration_count: int = 1000,
     seed: int = 0,
@@ -62,10 +63,17 @@ def convert(
     """Writes out_path and its JSON only when the int8 model passes every gate: digit accuracy,
     its loss against float, and rejection of the held-out letters (under the same rule)."""
     model = keras.models.load_model(keras_path)
-    tflite = quantize_int8(model, calibration_images(data.x_train, calibration_count, seed))
+    # The activation ranges are calibrated on what the device shows the model: digits and,
+    # for a model with `none`, training letters too (never the held-out ones the gate uses),
+    # so that a letter's activations are not clipped to ranges seen only on digits.
+    calibration = calibration_images(data.x_train, calibration_count, seed)
+    if calibration_nondigits is not None and int(model.output_shape[-1]) > 10:
+        others = calibration_images(calibration_nondigits, calibration_count // 4, seed)
+        calibration = np.concatenate([calibration, others])
+    tflite = quantize_int8(model, calibration)
     staged = stage_dir / out_path.name
     install({staged: tflite})
-    training = training_summary(keras_path) | {"calibration_images": calibration_count}
+    training = training_summary(keras_path) | {"calibration_images": len(calibration)}
     rule = rule_for(int(model.output_shape[-1]), training)
     held = letters.images if letters is not None else np.zeros((0, 28, 28), np.uint8)
 

@@ -166,3 +166,26 @@ def test_convert_command_without_a_trained_model(tmp_path, capsys):
     assert convert_main(["--model", str(tmp_path / "none.keras")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "none.keras: no trained model" in err
+
+
+def test_convert_calibrates_on_training_non_digits_too(trained, synthetic, tmp_path, monkeypatch):
+    """The int8 ranges come from what the device shows the model: digits and non-digits."""
+    from convert import run as convert_run
+
+    out, _, _ = trained
+    seen = []
+    real = convert_run.quantize_int8
+    monkeypatch.setattr(convert_run, "quantize_int8", lambda m, c: seen.append(c) or real(m, c))
+    others = np.full((50, 28, 28), 7, np.uint8)  # recognisable: no digit image is all 7s
+    outcome = convert(
+        out / "model.keras",
+        synthetic,
+        tmp_path / "models" / "digitcam.tflite",
+        calibration_nondigits=others,
+        calibration_count=40,
+        gates=NO_GATES,
+        stage_dir=tmp_path / "stage",
+    )
+    (calibration,) = seen
+    assert len(calibration) == 40 + 10 and (calibration[40:] == 7).all()
+    assert outcome.metadata.training["calibration_images"] == 50
