@@ -148,3 +148,11 @@ def test_a_flat_tail_is_left_out_unread():
     parts = segment(Piece((0, 0, 70, 40), wide), judge)
     assert [v is None for _, v in parts] == [False, True]
     assert parts[0][0].box == (0, 0, 30, 40) and piece.box[2] == 30
+
+
+def test_a_glyph_wider_than_any_reading_is_never_one_digit():
+    """A solid band far wider than any cut into digits (a row of scribble, a ruled-off
+    block) has no reading: it is left unread, not judged whole as one sure digit."""
+    judge, calls = fixed_judge(2, 0.99)
+    band = Piece((0, 0, 2000, 40), np.ones((40, 2000), bool))
+    assert segment(band, judge) == [(band, None)] and calls == []

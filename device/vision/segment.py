@@ -197,7 +197,9 @@ def segment(
                 cost += _cost(*judged_part, height, LONE_WIDE if alone else WIDE)
             if best[a] + cost < best[b]:
                 best[b], back[b] = best[a] + cost, a
-    if best[-1] == math.inf:  # no reading fits the widths (a long stroke): read it whole
+    if best[-1] == math.inf:  # no reading fits the widths (a long stroke, a row of scribble)
+        if piece.box[2] > widest:
+            return [(piece, None)]  # wider than any digit: never one confident digit
         return [(piece, judge(piece))]
     found, b = [], len(cuts) - 1
     while b > 0:
