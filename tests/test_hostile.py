@@ -160,24 +160,31 @@ def session_members(sid: int) -> list[int]:
     return members
 
 
-def test_workers_exit_when_predict_is_killed(tmp_path):
-    """SIGKILL to predict (the out-of-memory killer, systemd's last resort) leaves no reader
-    behind: each worker sees its pipe close and exits."""
+def predict_reading(folder: Path) -> subprocess.Popen:
+    """`predict --workers 2` on 2,000 photos, in a session of its own, once it has answered
+    (its workers are reading)."""
     data = encoded(photo(3), "JPEG")
     for i in range(2000):
-        (tmp_path / f"{i:04d}.jpg").write_bytes(data)
-    command = [sys.executable, "-m", "device", "predict", str(tmp_path), "--workers", "2"]
+        (folder / f"{i:04d}.jpg").write_bytes(data)
+    command = [sys.executable, "-m", "device", "predict", str(folder), "--workers", "2"]
     predict = subprocess.Popen(
         [*command, "--format", "jsonl"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
-    assert predict.stdout.readline()  # the workers are reading
+    assert predict.stdout.readline()
+    return predict
+
+
+def test_workers_exit_when_predict_is_killed(tmp_path):
+    """SIGKILL to predict (the out-of-memory killer, systemd's last resort) leaves no reader
+    behind: each worker sees its pipe close and exits."""
+    predict = predict_reading(tmp_path)
     assert len(session_members(predict.pid)) >= 3
     predict.kill()
-    predict.wait()
-    predict.stdout.close()
+    predict.communicate()
     for _ in range(50):
         if not session_members(predict.pid):
             break
@@ -187,17 +194,7 @@ def test_workers_exit_when_predict_is_killed(tmp_path):
 
 def test_sigterm_stops_predict_like_ctrl_c(tmp_path):
     """kill, timeout or systemd: one line and exit 130, no worker tracebacks."""
-    data = encoded(photo(3), "JPEG")
-    for i in range(2000):
-        (tmp_path / f"{i:04d}.jpg").write_bytes(data)
-    command = [sys.executable, "-m", "device", "predict", str(tmp_path), "--workers", "2"]
-    predict = subprocess.Popen(
-        [*command, "--format", "jsonl"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert predict.stdout.readline()
+    predict = predict_reading(tmp_path)
     predict.terminate()
     out, err = predict.communicate(timeout=60)
     assert predict.returncode == 130

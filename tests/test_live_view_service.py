@@ -34,13 +34,19 @@ def test_the_unit_serves_the_live_view_on_loopback_only():
     assert "AF_INET" not in plain["RestrictAddressFamilies"]
 
 
-def test_a_new_release_keeps_the_services_live_view(monkeypatch, tmp_path):
+def installed_with_live_view(monkeypatch, tmp_path) -> list:
+    """A service installed with its live view on 8123; the list gets each install's args."""
     unit = tmp_path / "digitcam.service"
     unit.write_text(render_unit(Path("/old"), VENV, systemd=252, http_port=8123))
     monkeypatch.setattr(service, "UNIT_PATH", unit)
     monkeypatch.setattr(service, "systemd_version", lambda: 252)
     installed = []
     monkeypatch.setattr(service, "install", lambda *a: installed.append(a) or "service: active")
+    return installed
+
+
+def test_a_new_release_keeps_the_services_live_view(monkeypatch, tmp_path):
+    installed = installed_with_live_view(monkeypatch, tmp_path)
     new = tmp_path / "new-release"
     (new / "device" / "web").mkdir(parents=True)
     service.refresh(new, VENV)
@@ -93,12 +99,7 @@ def test_a_privileged_port_is_refused_before_anything_is_sent(capsys):
 
 
 def test_a_rollback_to_a_release_without_the_live_view_drops_it(monkeypatch, tmp_path):
-    unit = tmp_path / "digitcam.service"
-    unit.write_text(render_unit(Path("/new"), VENV, systemd=252, http_port=8123))
-    monkeypatch.setattr(service, "UNIT_PATH", unit)
-    monkeypatch.setattr(service, "systemd_version", lambda: 252)
-    installed = []
-    monkeypatch.setattr(service, "install", lambda *a: installed.append(a) or "service: active")
+    installed = installed_with_live_view(monkeypatch, tmp_path)
     old = tmp_path / "old-release"
     (old / "device").mkdir(parents=True)  # device/ without web/: watch there has no --http
     service.refresh(old, VENV)
