@@ -320,7 +320,7 @@ def test_watch_keeps_reading_when_the_log_is_full_and_retries_slowly(capsys):
     assert json.loads(stream.getvalue().splitlines()[-1])["t"] == 65
 
 
-def test_ctrl_c_during_the_backend_search_is_not_a_broken_backend(monkeypatch):
+def test_ctrl_c_during_the_backend_search_is_not_a_broken_backend(monkeypatch, request):
     import importlib
 
     from device.model import interpreter
@@ -330,5 +330,8 @@ def test_ctrl_c_during_the_backend_search_is_not_a_broken_backend(monkeypatch):
         raise ImportError("initialization failed")  # ...which then looks like a broken wheel
 
     monkeypatch.setattr(importlib, "import_module", interrupted_import)
+    # Ctrl-C as in a terminal, even when the tests run as a background job (SIGINT ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     with pytest.raises(KeyboardInterrupt):
         interpreter.find_backend()

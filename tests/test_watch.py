@@ -209,7 +209,15 @@ def start_watch(*options) -> subprocess.Popen:
     command = [sys.executable, "-m", "device", "watch", "--source", "synthetic", *options]
     env = {**os.environ, "PYTHONUNBUFFERED": ""}  # the flushing must not depend on it
     return subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as in a terminal, even when the tests run as a background job (which starts
+        # with SIGINT ignored, and Python then keeps it ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
