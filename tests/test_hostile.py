@@ -335,3 +335,22 @@ def test_ctrl_c_during_the_backend_search_is_not_a_broken_backend(monkeypatch, r
     request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     with pytest.raises(KeyboardInterrupt):
         interpreter.find_backend()
+
+
+def test_a_full_disk_leaves_no_truncated_snapshot_or_crop(tmp_path, monkeypatch):
+    from device.files.batch import save_model_input
+    from device.output.snapshots import save_snapshot
+
+    real_write = Path.write_bytes
+
+    def full_disk(path, data):
+        real_write(path, data[:100])  # what fitted
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    reading = Reading(3, 0.99, (1, 2, 3, 4), np.zeros((28, 28), np.uint8), "read")
+    with pytest.raises(OSError, match="No space left on device: .*jpg"):
+        save_snapshot(tmp_path, Answer(0.0, 1, reading, None), np.zeros((48, 64), np.uint8))
+    with pytest.raises(OSError, match="No space left on device: .*png"):
+        save_model_input(FileReading("a.jpg", reading, None), 0, tmp_path)
+    assert list(tmp_path.iterdir()) == []

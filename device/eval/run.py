@@ -14,6 +14,7 @@ from device.eval.report import report_html
 from device.eval.score import Scored, answer_of, confusion, summarise
 from device.files.batch import read_files
 from device.model.interpreter import DigitModel
+from device.output.atomic import write_whole
 from device.output.formats import FileReading
 
 
@@ -101,15 +102,3 @@ def write_outputs(
     html = report_html(meta, summary, matrix, cases, labels.notes)
     write_whole(out / "report.html", html.encode())
     return summary
-
-
-def write_whole(path: Path, data: bytes) -> None:
-    """Writes path whole or not at all (a full disk leaves no truncated file); an OSError
-    names the file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise OSError(exc.errno, exc.strerror, str(path)) from None

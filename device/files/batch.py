@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from PIL import Image
 from device.files.reading import read_file
 from device.files.workers import WorkerError, read_in_workers
 from device.model.interpreter import DigitModel, load_model
+from device.output.atomic import write_whole
 from device.output.formats import FileReading
 
 __all__ = ["WorkerError", "read_file", "read_files", "save_model_input", "worker_plan"]
@@ -85,4 +87,6 @@ def save_model_input(reading: FileReading, index: int, directory: Path) -> None:
     for n, model_input in enumerate(inputs):
         suffix = f"-{n + 1}" if len(inputs) > 1 else ""
         name = f"{index:06d}-{stem[:80]}{suffix}.png"
-        Image.fromarray(np.asarray(model_input, np.uint8)).save(directory / name)
+        encoded = io.BytesIO()
+        Image.fromarray(np.asarray(model_input, np.uint8)).save(encoded, "PNG")
+        write_whole(directory / name, encoded.getvalue())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from device.output.atomic import write_whole
 from device.output.formats import Answer, caption
 from device.vision.read import Reading
 
@@ -71,5 +73,7 @@ def snapshot_name(when: float, frame: int, reading: Reading) -> str:
 def save_snapshot(directory: Path, answer: Answer, grey: np.ndarray) -> Path:
     """Writes the annotated frame of an answer as a JPEG in directory (OSError if it cannot)."""
     path = Path(directory) / snapshot_name(answer.t, answer.frame, answer.reading)
-    annotate(grey, answer.reading).save(path, "JPEG", quality=85)
+    encoded = io.BytesIO()
+    annotate(grey, answer.reading).save(encoded, "JPEG", quality=85)
+    write_whole(path, encoded.getvalue())
     return path
