@@ -16,7 +16,8 @@ from device.commands.common import (
     InternalError,
     describe_exception,
 )
-from device.contract import MAX_METADATA_BYTES, metadata_path, read_regular
+from device.contract import MAX_METADATA_BYTES, metadata_path
+from device.regular import read_regular
 
 # name -> module under device.commands. Each registers its options from a light module
 # (standard library only) and imports what it needs inside run(): `digitcam doctor` must

@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import stat
 import time
 from collections.abc import Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, get_args, get_origin, get_type_hints
 
 if TYPE_CHECKING:  # numpy is imported where scores are decided: the contract loads without it
     import numpy as np
+
+from device.regular import read_regular
 
 FORMAT = "digitcam-model/1"
 IMAGE_SIZE = 28
@@ -126,41 +126,6 @@ MAX_MODEL_BYTES = 64 << 20  # the shipped model is 114 KiB; anything near this i
 MAX_METADATA_BYTES = 1 << 20
 OUTGOING = "outgoing"  # during an install: the metadata of the model being replaced
 PAIR_ATTEMPTS = 5  # a model and metadata that do not match are read again (an install between)
-_FILE_KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a directory"),
-)
-
-
-class NotRegularFile(OSError):
-    """A path that names a FIFO, device, socket or directory: opening it could block."""
-
-
-def open_regular(path: Path | str) -> BinaryIO:
-    """Opens a regular file for reading without ever blocking on a FIFO or a device."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a file")
-            raise NotRegularFile(f"not a regular file ({kind})")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def read_regular(path: Path | str, limit: int) -> bytes:
-    """The whole content of a regular file of at most `limit` bytes; OSError otherwise."""
-    with open_regular(path) as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"larger than {limit >> 20} MiB")
-    return data
 
 
 @dataclass(frozen=True)

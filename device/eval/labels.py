@@ -10,7 +10,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from device.contract import read_regular
+from device.regular import read_regular
 
 NONE = "none"  # the label of a picture with no digit on it
 # A digit ("7"), or a number as digits ("2025", "0792"); lines of a number written on several

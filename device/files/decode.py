@@ -12,7 +12,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from device.contract import NotRegularFile, open_regular
+from device.regular import NotRegularFile, open_regular
 from device.vision.ink import reduction
 
 # Larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale by the codec itself (draft mode, several
