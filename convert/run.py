@@ -11,6 +11,7 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
+from convert.equalize import equalize
 from convert.gate import DEFAULT_GATES, Gates, failures, letter_figures, rule_for
 from convert.install import install, install_model
 from convert.quantize import calibration_images, float_scores, quantize_int8
@@ -70,7 +71,7 @@ def convert(
     if calibration_nondigits is not None and int(model.output_shape[-1]) > 10:
         others = calibration_images(calibration_nondigits, calibration_count // 4, seed)
         calibration = np.concatenate([calibration, others])
-    tflite = quantize_int8(model, calibration)
+    tflite = quantize_int8(equalize(model, calibration), calibration)
     staged = stage_dir / out_path.name
     install({staged: tflite})
     training = training_summary(keras_path) | {"calibration_images": len(calibration)}
