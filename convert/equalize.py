@@ -18,9 +18,14 @@ import numpy as np
 
 
 def equalizing_factors(activation_range: np.ndarray, weight_range: np.ndarray) -> np.ndarray:
-    """Per channel s with range/s == weight*s, normalised so their geometric mean is 1."""
-    factors = np.sqrt(np.maximum(activation_range, 1e-8) / np.maximum(weight_range, 1e-8))
-    return factors / np.exp(np.mean(np.log(factors)))
+    """Per channel s with range/s == weight*s, normalised so their geometric mean is 1; a
+    channel that never fires on the calibration images, or has no weight, keeps s = 1."""
+    live = (activation_range > 0) & (weight_range > 0)
+    factors = np.ones(activation_range.shape, np.float64)
+    if live.any():
+        factors[live] = np.sqrt(activation_range[live] / weight_range[live])
+        factors[live] /= np.exp(np.mean(np.log(factors[live])))
+    return factors.astype(np.float32)
 
 
 def input_channel_range(kernel: np.ndarray) -> np.ndarray:

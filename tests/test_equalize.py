@@ -60,6 +60,8 @@ def test_factors_even_the_ranges_and_keep_their_geometric_mean():
     assert np.exp(np.mean(np.log(factors))) == pytest.approx(1.0)
     ratio = (activation / factors) / (weight * factors)
     assert np.allclose(ratio, ratio[0])  # each channel's range and its weights now match
+    dead = equalizing_factors(np.array([0.0, 0.1, 4.0]), np.array([1.0, 4.0, 1.0]))
+    assert dead[0] == 1.0 and np.isclose(dead[1] * dead[2], 1.0)  # a dead channel is left as is
     kernel = np.zeros((3, 3, 2, 2), np.float32)
     kernel[0, 0, 0, 0], kernel[1, 1, 1, 0], kernel[2, 2, 1, 1] = 2.0, 1.0, 5.0
     assert np.allclose(input_channel_range(kernel), [1.0, 1.0])  # relative to each output
