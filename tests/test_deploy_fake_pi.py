@@ -1,90 +1,42 @@
-"""digitcam deploy into a real OpenSSH server on 127.0.0.1 that stands in for the Pi."""
+"""digitcam deploy and rollback into a real OpenSSH server on 127.0.0.1 standing in for the Pi."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
-import socket
 import stat
 import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from device.cli import main
 from device.contract import sha256_of
-from device.deploy.push import MODEL, RUNTIME_FILES, deploy
-from device.deploy.remote import DeployError, Remote
+from device.deploy.push import MODEL
+from device.deploy.remote import DeployError
 from device.model.selftest import LABEL, builtin_digit
 from device.pi.release import (
-    EXIT_LOCAL,
     EXIT_NO_ROLLBACK,
     EXIT_PI_NOT_READY,
     EXIT_SELF_CHECK,
     EXIT_SERVICE,
     EXIT_UNREACHABLE,
-    Layout,
-    requirements,
-    self_check,
 )
 from device.pi.service import SYSTEMD_RUNNING
 from tests.conftest import REPO
+from tests.fake_pi import (
+    FakePi,
+    copy_runtime,
+    free_port,
+    pi_python,
+    require_tools,
+    run_deploy,
+    wait_for_login,
+)
 
-TOOLS = ("/usr/sbin/sshd", "ssh", "ssh-keygen", "rsync")
 SSHD_LIFETIME_S = 900  # the server stops itself even if this test run is killed
-
-
-@dataclass(frozen=True)
-class FakePi:
-    ssh: str  # the --ssh option: ssh with a config naming the host 'fakepi'
-    home: Path
-    python: str  # the "Pi's" python3: Debian's, like Raspberry Pi OS's, when there is one
-
-    @property
-    def root(self) -> Path:
-        return self.home / "my digitcam"  # a space: every layer must quote it
-
-    def run(self, command: str) -> subprocess.CompletedProcess:
-        argv = [*shlex.split(self.ssh), "-o", "BatchMode=yes", "fakepi", command]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=120)
-
-    def current(self) -> str:
-        return os.readlink(self.root / "current")
-
-    def deploy_from(self, source: Path) -> str:
-        """Calls deploy() directly (no service), from a runtime tree other than the repo."""
-        remote = Remote("fakepi", tuple(shlex.split(self.ssh)))
-        return deploy(remote, str(self.root), self.python, False, source)
-
-
-def require_tools() -> None:
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        message = f"{', '.join(missing)} missing: apt-get install openssh-server rsync"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def pi_python() -> str:
-    debian = Path("/usr/bin/python3")
-    works = (
-        debian.exists() and subprocess.run([debian, "-c", "import venv, ensurepip"]).returncode == 0
-    )
-    return str(debian) if works else getattr(sys, "_base_executable", sys.executable)
 
 
 @pytest.fixture(scope="module")
@@ -125,40 +77,8 @@ def fake_pi(tmp_path_factory):
         sshd.wait(timeout=10)
 
 
-def wait_for_login(pi: FakePi, sshd: subprocess.Popen) -> None:
-    for _ in range(100):
-        if sshd.poll() is not None:
-            pytest.fail(f"sshd stopped: {sshd.stderr.read().decode()}")
-        if pi.run("true").returncode == 0:
-            return
-        time.sleep(0.1)
-    pytest.fail("sshd did not accept the test key")
-
-
-def run_deploy(pi: FakePi, *options: str) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "device", "deploy", "fakepi", "--ssh", pi.ssh]
-    argv += ["--dir", str(pi.root), "--python", pi.python, *options]
-    return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=600)
-
-
 def bytes_sent(output: str) -> int:
     return int(re.search(r"sent ([0-9,]+) bytes", output).group(1).replace(",", ""))
-
-
-def copy_runtime(destination: Path) -> Path:
-    """A copy of what deploy sends, to change without touching the checkout."""
-    for name in RUNTIME_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(source, destination / name)
-    (destination / "models").mkdir()
-    for model_file in (MODEL, MODEL.with_suffix(".json")):
-        shutil.copy2(REPO / model_file, destination / model_file)
-    return destination
 
 
 @pytest.fixture(scope="module")
@@ -312,75 +232,3 @@ def test_service_without_systemd_fails_in_one_line_and_changes_nothing(fake_pi, 
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("digitcam deploy: systemd is not running on fakepi")
     assert fake_pi.current() == before
-
-
-def test_the_venv_keeps_apts_numpy_that_picamera2_is_built_for(tmp_path):
-    assert requirements(tmp_path, apt_numpy="1.24.2") == [
-        "--editable",
-        f"{tmp_path}[device]",
-        "numpy==1.24.2",
-    ]
-    assert requirements(tmp_path, apt_numpy=None) == ["--editable", f"{tmp_path}[device]"]
-
-
-def test_a_checkout_without_a_model_is_refused_before_connecting(tmp_path):
-    with pytest.raises(DeployError) as refused:
-        deploy(Remote("pi@nowhere.invalid"), "digitcam", "python3", False, source=tmp_path)
-    assert refused.value.code == EXIT_LOCAL
-    assert "make train convert" in str(refused.value)
-
-
-@pytest.mark.parametrize("target", ["-oProxyCommand=touch /tmp/digitcam-owned", ""])
-def test_a_target_that_ssh_would_read_as_an_option_is_refused(capsys, target):
-    assert main(["deploy", "--ssh", "false", "--", target]) == EXIT_LOCAL
-    err = capsys.readouterr().err
-    assert err.startswith("digitcam deploy:") and err.count("\n") == 1
-    assert "user@host" in err
-
-
-def test_ssh_is_told_where_its_options_end():
-    assert Remote("pi@host", ("ssh", "-p", "2222")).shell("true")[-3:] == ["--", "pi@host", "true"]
-
-
-@pytest.mark.skipif(Path(sys.prefix) != REPO / ".venv", reason="make uses the checkout's .venv")
-def test_makes_pi_variable_may_hold_any_character():
-    """PI reaches digitcam through the environment, never pasted into a shell line: a quote
-    in it is part of the name, and a leading dash is refused by digitcam, not read by ssh."""
-
-    def make_deploy(pi: str) -> str:
-        done = subprocess.run(
-            ["make", "-s", "--no-print-directory", "deploy", f"PI={pi}"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "DIGITCAM_SSH": "ssh -o ConnectTimeout=2"},
-            timeout=120,
-        )
-        assert done.returncode != 0
-        return done.stderr
-
-    assert "cannot reach o'brien@nowhere.invalid over SSH" in make_deploy("o'brien@nowhere.invalid")
-    assert "'-oProxyCommand=false' is not a Pi to ssh to" in make_deploy("-oProxyCommand=false")
-
-
-def test_a_malformed_ssh_option_is_one_line(capsys):
-    assert main(["deploy", "pi@host", "--ssh", "ssh -o 'unclosed"]) == EXIT_LOCAL
-    err = capsys.readouterr().err
-    assert err.startswith("digitcam deploy: --ssh") and err.count("\n") == 1
-
-
-def test_the_self_check_requires_a_camera_when_a_service_will_run(tmp_path):
-    """With --service, 'digitcam doctor --require-camera': no camera fails the deploy
-    instead of leaving a service that restarts forever."""
-    bin_dir = tmp_path / "venv" / "bin"
-    bin_dir.mkdir(parents=True)
-    doctor = bin_dir / "digitcam"  # a doctor on a Pi without a camera
-    doctor.write_text(f'#!/bin/sh\necho "$*" > {tmp_path}/asked\n[ "$2" != --require-camera ]\n')
-    doctor.chmod(0o755)
-    layout = Layout(tmp_path)
-    self_check(layout, failure="no camera", camera=False)
-    assert (tmp_path / "asked").read_text() == "doctor\n"
-    with pytest.raises(DeployError) as failed:
-        self_check(layout, failure="no camera", camera=True)
-    assert failed.value.code == EXIT_SELF_CHECK
-    assert (tmp_path / "asked").read_text() == "doctor --require-camera\n"
