@@ -11,8 +11,8 @@ from pathlib import Path
 DESCRIPTION = """\
 Train the digitcam CNN on MNIST. Reads the four IDX .gz files from a directory, or an
 mnist.npz (--data, else $MNIST_DIR, else the Keras download, which needs internet).
-Writes OUT/model.keras (the best epoch by validation loss), history.csv/json, history.png,
-confusion.png and report.md/json. Interrupted? Run again with --resume."""
+Writes OUT/model.keras (the last epoch; every epoch is kept in OUT/epochs/), history.csv and
+.json, history.png, confusion.png and report.md/json. Interrupted? Run again with --resume."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,9 +36,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--letters", help="letters.npz (non-digits); default $DIGITCAM_LETTERS or shared/data"
     )
-    parser.add_argument("--share", type=float, help="non-digit share of each batch (0.25)")
+    parser.add_argument("--share", type=float, help="non-digit share of each batch (0.35)")
     parser.add_argument("--synthetic", type=int, help="synthetic non-digits to generate (20000)")
-    parser.add_argument("--label-smoothing", type=float, help="label smoothing (0)")
+    parser.add_argument("--label-smoothing", type=float, help="label smoothing (0.1)")
     parser.add_argument("--seed", type=int, default=0, help="seed for split, shuffling, init")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     return parser.parse_args(argv)

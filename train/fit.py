@@ -28,9 +28,11 @@ class Profile:
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     augment: bool = True
-    nondigit_share: float = 0.25  # of each batch, on average: letters and synthetic shapes
+    nondigit_share: float = 0.35  # of each batch, on average: letters and synthetic shapes
     synthetic: int = 20000  # synthetic non-digits generated (seeded) for the run
-    label_smoothing: float = 0.0
+    # With 0.1 and 35% non-digits, validation letter rejection held at 96-98% over the last ten
+    # of 40 epochs; with 0 and 25% it fell from 96% (epoch 10) to 86% (epoch 16) (train/tried.md)
+    label_smoothing: float = 0.1
 
 
 VALIDATION_FRACTION = 0.05
