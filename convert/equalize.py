@@ -42,48 +42,102 @@ SCALE_PRESERVING = (
     keras.layers.GlobalAveragePooling2D,
     keras.layers.Dropout,
 )
+Chain = tuple[keras.layers.Layer, keras.layers.Layer, keras.layers.Layer]  # norm, ReLU, next
 
 
-def chains(model: keras.Model) -> list[tuple[keras.layers.Layer, keras.layers.Layer, int]]:
-    """(BatchNormalization, the next Conv2D or Dense, index of the ReLU between them among the
-    model's ReLUs) wherever only a plain ReLU and pooling or dropout lie between the two."""
-    found, norm, relu_at, relus = [], None, None, 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            norm, relu_at = layer, None
-        elif isinstance(layer, keras.layers.ReLU):
-            plain = layer.max_value is None and not layer.threshold
-            relu_at = relus if norm is not None and relu_at is None and plain else None
-            norm = norm if relu_at is not None else None
-            relus += 1
-        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
-            if norm is not None and relu_at is not None:
-                found.append((norm, layer, relu_at))
-            norm = None
-        elif not isinstance(layer, SCALE_PRESERVING):
-            norm = None
+def _consumers(model: keras.Model) -> dict[int, int]:
+    """How many layers (and model outputs) read each tensor, by id."""
+    count: dict[int, int] = {}
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    inputs = [keras.tree.flatten(layer.input) for layer in layers]
+    for tensor in [*(t for group in inputs for t in group), *keras.tree.flatten(model.outputs)]:
+        count[id(tensor)] = count.get(id(tensor), 0) + 1
+    return count
+
+
+def _feeds(before: keras.layers.Layer, after: keras.layers.Layer, readers: dict) -> bool:
+    """`after` reads `before`'s output, and nothing else does."""
+    try:
+        return after.input is before.output and readers.get(id(before.output)) == 1
+    except (AttributeError, ValueError):  # a layer called more than once has no single tensor
+        return False
+
+
+def _foldable(norm: keras.layers.Layer) -> bool:
+    return bool(norm.scale and norm.center and norm.axis in (-1, len(norm.input.shape) - 1))
+
+
+def _takes_factors(layer: keras.layers.Layer) -> bool:
+    if isinstance(layer, keras.layers.Dense):
+        return True
+    return (
+        type(layer) is keras.layers.Conv2D
+        and layer.groups == 1
+        and layer.data_format == "channels_last"
+    )
+
+
+def chains(model: keras.Model) -> list[Chain]:
+    """(BatchNormalization, its ReLU, the Conv2D or Dense that follows) wherever the graph
+    runs straight from one to the next through only pooling or dropout, each tensor on the
+    way read by the next layer alone, so a factor put in at the first comes out at the last."""
+    layers, readers, found = model.layers, _consumers(model), []
+    for at, norm in enumerate(layers):
+        if not isinstance(norm, keras.layers.BatchNormalization) or not _foldable(norm):
+            continue
+        relu = layers[at + 1] if at + 1 < len(layers) else None
+        plain = isinstance(relu, keras.layers.ReLU) and relu.max_value is None
+        if not plain or relu.threshold or not _feeds(norm, relu, readers):
+            continue
+        before = relu
+        for layer in layers[at + 2 :]:
+            if not _feeds(before, layer, readers):
+                break
+            if _takes_factors(layer):
+                found.append((norm, relu, layer))
+                break
+            if not isinstance(layer, SCALE_PRESERVING):
+                break
+            before = layer
     return found
 
 
+def activation_ranges(model: keras.Model, links: list[Chain], calibration: np.ndarray):
+    """Each chain's largest activation per channel after its ReLU, over the calibration
+    images, a batch at a time (the whole activations would take gigabytes at 10,000)."""
+    probe = keras.Model(model.input, [relu.output for _, relu, _ in links])
+    ranges = [np.zeros(relu.output.shape[-1], np.float32) for _, relu, _ in links]
+    for start in range(0, len(calibration), 256):
+        outputs = probe(calibration[start : start + 256], training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        for found, output in zip(ranges, outputs, strict=True):
+            flat = keras.ops.convert_to_numpy(output).reshape(-1, found.size)
+            np.maximum(found, flat.max(axis=0), out=found)
+    return ranges
+
+
 def equalize(model: keras.Model, calibration: np.ndarray) -> keras.Model:
-    """Rescales the model's channels in place (same float answers); returns it."""
+    """Rescales the model's channels in place and returns it. The float answers on the
+    calibration images are checked to stay as they were; if they do not (an architecture
+    this does not understand), the weights are put back and a ValueError says so."""
     links = chains(model)
     if not links:
         return model
-    relus = [layer for layer in model.layers if isinstance(layer, keras.layers.ReLU)]
-    probe = keras.Model(model.inputs, [relus[index].output for _, _, index in links])
-    activations = probe.predict(calibration, batch_size=256, verbose=0)
-    if len(links) == 1:
-        activations = [activations]
-    for (norm, following, _), activation in zip(links, activations, strict=True):
+    saved = model.get_weights()
+    sample = calibration[:256]
+    before = model.predict(sample, verbose=0)
+    for (norm, _, following), reach in zip(
+        links, activation_ranges(model, links, calibration), strict=True
+    ):
         kernel, *rest = following.get_weights()
         kernel4 = kernel if kernel.ndim == 4 else kernel[None, None]  # Dense after pooling
-        factors = equalizing_factors(
-            activation.reshape(-1, activation.shape[-1]).max(axis=0),
-            input_channel_range(kernel4),
-        )
+        factors = equalizing_factors(reach, input_channel_range(kernel4))
         gamma, beta, *statistics = norm.get_weights()
         norm.set_weights([gamma / factors, beta / factors, *statistics])
         scaled = kernel4 * factors[None, None, :, None]
         following.set_weights([scaled.reshape(kernel.shape), *rest])
+    change = float(np.abs(model.predict(sample, verbose=0) - before).max())
+    if change > 1e-4 * max(1.0, float(np.abs(before).max())):
+        model.set_weights(saved)
+        raise ValueError(f"equalizing changed the float model's outputs by {change:.2g}")
     return model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -71,7 +72,11 @@ def convert(
     if calibration_nondigits is not None and int(model.output_shape[-1]) > 10:
         others = calibration_images(calibration_nondigits, calibration_count // 4, seed)
         calibration = np.concatenate([calibration, others])
-    tflite = quantize_int8(equalize(model, calibration), calibration)
+    try:
+        equalize(model, calibration)
+    except ValueError as exc:  # an architecture it does not understand: quantize as it is
+        print(f"digitcam-convert: {exc}; quantizing without equalizing", file=sys.stderr)
+    tflite = quantize_int8(model, calibration)
     staged = stage_dir / out_path.name
     install({staged: tflite})
     training = training_summary(keras_path) | {"calibration_images": len(calibration)}
