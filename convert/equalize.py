@@ -8,13 +8,13 @@ import numpy as np
 # int8 gives each activation tensor one scale, set by its widest channel. A channel whose
 # activations span 0.09 beside others spanning 5.9 then has two or three levels, and when the
 # next layer weighs that channel heavily the error reaches the answer: the 40-epoch 11-class
-# model read 33% of training "1"s as `none` in int8 and none in float. A ReLU commutes with a
-# positive per-channel factor (and so do max pooling and averaging), so dividing a channel's
-# BatchNormalization output by s and multiplying the next layer's weights for that channel by s
-# leaves the float model's answers unchanged while evening out the ranges (Nagel et al. 2019,
-# "Data-Free Quantization Through Weight Equalization and Bias Correction", section 4.1).
-# No maintained library does this for a Keras 3 model (AIMET targets PyTorch and TF 1), hence
-# these few lines.
+# model read 33% of the training "1"s as `none` in int8 that it read as 1 in float. A ReLU
+# commutes with a positive per-channel factor (and so do max pooling and averaging), so
+# dividing a channel's BatchNormalization output by s and multiplying the next layer's weights
+# for that channel by s leaves the float model's answers unchanged while evening out the
+# ranges (Nagel et al. 2019, "Data-Free Quantization Through Weight Equalization and Bias
+# Correction", section 4.1). No maintained library does this for a Keras 3 model (AIMET
+# targets PyTorch and TF 1), hence these few lines.
 
 
 def equalizing_factors(activation_range: np.ndarray, weight_range: np.ndarray) -> np.ndarray:

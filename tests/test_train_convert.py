@@ -189,3 +189,23 @@ def test_convert_calibrates_on_training_non_digits_too(trained, synthetic, tmp_p
     (calibration,) = seen
     assert len(calibration) == 40 + 10 and (calibration[40:] == 7).all()
     assert outcome.metadata.training["calibration_images"] == 50
+
+
+def test_convert_quantizes_unequalized_when_equalizing_fails(
+    trained, synthetic, tmp_path, monkeypatch, capsys
+):
+    """A model equalize does not understand is still converted, and the user is told why."""
+    from convert import run as convert_run
+
+    def refuse(model, calibration):
+        raise ValueError("equalizing changed the float model's outputs by 3")
+
+    monkeypatch.setattr(convert_run, "equalize", refuse)
+    out, _, _ = trained
+    target = tmp_path / "models" / "digitcam.tflite"
+    outcome = convert(
+        out / "model.keras", synthetic, target, gates=NO_GATES, stage_dir=tmp_path / "stage"
+    )
+    assert outcome.installed and target.exists()
+    err = capsys.readouterr().err
+    assert "outputs by 3; quantizing without equalizing" in err and err.count("\n") == 1
