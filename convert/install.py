@@ -11,15 +11,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from device.contract import (
+from device.contract import metadata_path
+from device.model_pair import (
     MAX_METADATA_BYTES,
     MAX_MODEL_BYTES,
     OUTGOING,
     matching_entry,
-    metadata_path,
     parse_metadata,
-    read_regular,
 )
+from device.regular import read_regular
 
 # write_atomic's temporaries: ".<target name>.<mkstemp's 8 characters>.tmp"
 TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")

@@ -16,7 +16,8 @@ from device.commands.common import (
     InternalError,
     describe_exception,
 )
-from device.contract import MAX_METADATA_BYTES, metadata_path
+from device.contract import metadata_path
+from device.model_pair import MAX_METADATA_BYTES
 from device.regular import read_regular
 
 # name -> module under device.commands. Each registers its options from a light module

@@ -18,11 +18,11 @@ from device.contract import (
     ModelMetadata,
     Quantization,
     decide,
-    load_metadata,
     metadata_path,
     none_index,
     sha256_of,
 )
+from device.model_pair import load_metadata
 
 NONE = LABELS.index(NONE_LABEL)
 

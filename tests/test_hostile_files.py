@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from device.bench.measure import predict_peak_rss
-from device.contract import MetadataError, load_metadata
+from device.contract import MetadataError
 from device.files.decode import read_picture
+from device.model_pair import load_metadata
 from device.output.formats import shown_path
 from device.vision.reading import scale_box
 from tests.conftest import REPO

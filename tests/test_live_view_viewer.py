@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from device.contract import load_metadata
+from device.model_pair import load_metadata
 from device.output.snapshots import READ_COLOUR, UNSURE_COLOUR
 from device.web.frame import annotate_live, boxes_of
 from tests.conftest import SHIPPED_MODEL

@@ -15,8 +15,9 @@ import pytest
 
 from convert.install import TEMPORARY, install_model
 from device.commands.common import EXIT_INTERNAL
-from device.contract import OUTGOING, MetadataError, load_metadata, read_model_pair
+from device.contract import MetadataError
 from device.model.interpreter import DigitModel, ModelError
+from device.model_pair import OUTGOING, load_metadata, read_model_pair
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "models" / "digitcam.tflite"

@@ -7,8 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from device.contract import LABELS, NONE_LABEL, NONE_THRESHOLD, load_metadata
+from device.contract import LABELS, NONE_LABEL, NONE_THRESHOLD
 from device.model.interpreter import DigitModel
+from device.model_pair import load_metadata
 from tests.conftest import REPO, SHIPPED_MODEL
 
 README_FIGURE = re.compile(r"int8 accuracy on the MNIST test set: \*\*([0-9.]+)%\*\*")

@@ -14,8 +14,9 @@ from convert.gate import Gates
 from convert.install import write_atomic
 from convert.quantize import float_scores
 from convert.run import convert
-from device.contract import LABELS, NONE_THRESHOLD, decide, load_metadata, metadata_path, sha256_of
+from device.contract import LABELS, NONE_THRESHOLD, decide, metadata_path, sha256_of
 from device.model.interpreter import DigitModel
+from device.model_pair import load_metadata
 from tests.conftest import font_digits
 from train.data import Mnist
 from train.evaluate import evaluate_and_report

@@ -161,9 +161,10 @@ def distribution_version(backend_name: str) -> str:
 
 def check_model(model_path: Path) -> list[Finding]:
     """The model matches its metadata, loads, and reads the built-in 7 as 7."""
-    from device.contract import MetadataError, load_metadata, metadata_path
+    from device.contract import MetadataError, metadata_path
     from device.model.interpreter import ModelError, load_model
     from device.model.selftest import LABEL, builtin_digit
+    from device.model_pair import load_metadata
 
     if not _is_file(model_path):
         return [

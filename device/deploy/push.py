@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from device.contract import MetadataError, metadata_path, read_model_pair
+from device.contract import MetadataError, metadata_path
 from device.deploy.remote import (
     SSH_UNREACHABLE,
     DeployError,
@@ -24,6 +24,7 @@ from device.deploy.remote import (
     run_remote,
     send_tree,
 )
+from device.model_pair import read_model_pair
 from device.pi.release import (
     EXIT_BUSY,
     EXIT_INSTALL,

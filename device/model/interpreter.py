@@ -15,14 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from device.contract import (
-    IMAGE_SIZE,
-    ModelMetadata,
-    Quantization,
-    decide,
-    none_index,
-    read_model_pair,
-)
+from device.contract import IMAGE_SIZE, ModelMetadata, Quantization, decide, none_index
+from device.model_pair import read_model_pair
 
 # Order matters: LiteRT is the maintained runtime; tflite-runtime 2.14 is the last of its line;
 # full TensorFlow is the heavy fallback for a workstation that has nothing else.
