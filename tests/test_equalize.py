@@ -9,6 +9,8 @@ from ai_edge_litert.interpreter import Interpreter
 
 from convert.equalize import chains, equalize, equalizing_factors, input_channel_range
 from convert.quantize import calibration_images, float_scores, quantize_int8
+from device.contract import Quantization
+from device.model.interpreter import dequantize
 from tests.conftest import font_digits
 from train.model import build_model
 
@@ -38,14 +40,12 @@ def int8_error(model: keras.Model, calibration: np.ndarray, images: np.ndarray) 
     interpreter = Interpreter(model_content=quantize_int8(model, calibration))
     interpreter.allocate_tensors()
     source, result = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    scale, zero_point = result["quantization"]
+    quantization = Quantization(*result["quantization"])
     int8 = []
     for image in images:
         interpreter.set_tensor(source["index"], image[None, ..., None])
         interpreter.invoke()
-        int8.append(
-            scale * (interpreter.get_tensor(result["index"])[0].astype(np.float32) - zero_point)
-        )
+        int8.append(dequantize(interpreter.get_tensor(result["index"])[0], quantization))
     return float(np.abs(np.array(int8) - float_scores(model, images)).max())
 
 
