@@ -11,6 +11,9 @@ from pathlib import Path
 DESCRIPTION = """\
 Train the digitcam CNN on MNIST. Reads the four IDX .gz files from a directory, or an
 mnist.npz (--data, else $MNIST_DIR, else the Keras download, which needs internet).
+Before training, training digits and letters are photographed on synthetic paper and cut out
+by the device's own pipeline (OUT/device-crops.npz; a few minutes), so that the model also
+learns from the 28x28s the device will show it.
 Writes OUT/model.keras (the last epoch; every epoch is kept in OUT/epochs/), history.csv and
 .json, history.png, confusion.png and report.md/json. Interrupted? Run again with --resume."""
 
@@ -39,6 +42,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--share", type=float, help="non-digit share of each batch (0.35)")
     parser.add_argument("--synthetic", type=int, help="synthetic non-digits to generate (20000)")
     parser.add_argument("--label-smoothing", type=float, help="label smoothing (0.1)")
+    parser.add_argument(
+        "--device-crops",
+        type=int,
+        metavar="N",
+        help="training digits to photograph and cut out with the device pipeline (8000; 0: none)",
+    )
+    parser.add_argument(
+        "--crop-model",
+        type=Path,
+        default=Path("models/digitcam.tflite"),
+        help="the model that decides where the pipeline cuts glyphs (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for split, shuffling, init")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     return parser.parse_args(argv)
@@ -68,14 +83,38 @@ def main(argv: list[str] | None = None) -> int:
         "nondigit_share": args.share,
         "synthetic": args.synthetic,
         "label_smoothing": args.label_smoothing,
+        "device_crops": args.device_crops,
     }
     profile = replace(profile, **{k: v for k, v in overrides.items() if v is not None})
     if args.limit:
         data = replace(data, x_train=data.x_train[: args.limit], y_train=data.y_train[: args.limit])
-    x_tr, _, x_val, _ = split_validation(data.x_train, data.y_train, VALIDATION_FRACTION, args.seed)
+    x_tr, y_tr, x_val, y_val = split_validation(
+        data.x_train, data.y_train, VALIDATION_FRACTION, args.seed
+    )
     nondigits = build_nondigits(letters, x_tr, x_val, profile.synthetic, args.seed)
-    run = train(data, args.out, profile, resume=args.resume, seed=args.seed, nondigits=nondigits)
-    summary = evaluate_and_report(run, data, args.out, profile, letters, nondigits)
+    crops = None
+    if profile.device_crops > 0:
+        from train.crops import cached_device_crops
+
+        try:
+            crops = cached_device_crops(
+                args.out / "device-crops.npz",
+                args.crop_model,
+                train_digits=(x_tr, y_tr),
+                val_digits=(x_val, y_val),
+                letters=letters,
+                count=profile.device_crops,
+                seed=args.seed,
+                reuse=args.resume,
+            )
+        except DataError as exc:
+            print(f"digitcam-train: {exc}", file=sys.stderr)
+            return 2
+    run = train(
+        data, args.out, profile, resume=args.resume, seed=args.seed, nondigits=nondigits,
+        crops=crops,
+    )  # fmt: skip
+    summary = evaluate_and_report(run, data, args.out, profile, letters, nondigits, crops)
     print(
         f"digit accuracy {100 * summary['test_accuracy']:.2f}%, held-out letters rejected "
         f"{100 * summary['letter_rejection']:.2f}% (p(none) >= {summary['none_threshold']}) "

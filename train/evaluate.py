@@ -8,7 +8,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from device.contract import LABELS, NONE_THRESHOLD, decide
+from device.contract import DEFAULT_MIN_CONFIDENCE, LABELS, NONE_THRESHOLD, decide
+from train.crops import DeviceCrops
 from train.data import Mnist
 from train.decision import NONE_CLASS, choose_threshold, rejection
 from train.fit import Profile, TrainRun
@@ -31,8 +32,39 @@ def predict(model: keras.Model, images: np.ndarray) -> np.ndarray:
     return model.predict(images[..., None].astype(np.float32), batch_size=512, verbose=0)
 
 
-def decision_rule(run: TrainRun, nondigits: NonDigits | None) -> dict:
-    """The `none` threshold chosen on validation digits and validation letters."""
+def _answers(model: keras.Model, images: np.ndarray, threshold: float):
+    """Label indices under the rule, and whether each answer clears the device's default
+    --min-confidence."""
+    scores = predict(model, images)
+    answers = decide(scores, LABELS, NONE_THRESHOLD, threshold)
+    return answers, scores[np.arange(len(answers)), answers] >= DEFAULT_MIN_CONFIDENCE
+
+
+def _share(flags: np.ndarray) -> float | None:
+    return float(np.mean(flags)) if len(flags) else None
+
+
+def device_figures(model: keras.Model, crops: DeviceCrops, threshold: float) -> dict:
+    """How the rule does on the device's crops of the validation digits and letters: digits
+    read right at the device's default confidence; letters answered `none`, and "no digit"
+    (`none`, or a digit under that confidence)."""
+    digits, digits_sure = _answers(model, crops.val_digits, threshold)
+    letters, letters_sure = _answers(model, crops.val_letters, threshold)
+    right = (digits == crops.val_digit_labels) & digits_sure
+    return {
+        "validation_device_digits": len(digits),
+        "validation_device_digit_accuracy": _share(right),
+        "validation_device_letters": len(letters),
+        "validation_device_letter_rejection": _share(letters == NONE_CLASS),
+        "validation_device_letter_no_digit": _share((letters == NONE_CLASS) | ~letters_sure),
+    }
+
+
+def decision_rule(
+    run: TrainRun, nondigits: NonDigits | None, crops: DeviceCrops | None = None
+) -> dict:
+    """The `none` threshold chosen on validation digits and validation letters (and how it does
+    on the device's crops of them, which do not choose it)."""
     if nondigits is None or run.x_val is None:
         return {"decision": NONE_THRESHOLD, "none_threshold": 0.5}
     val_digits = predict(run.model, run.x_val)
@@ -49,6 +81,7 @@ def decision_rule(run: TrainRun, nondigits: NonDigits | None) -> dict:
         "validation_digit_accuracy": float(
             np.mean(decide(val_digits, LABELS, NONE_THRESHOLD, threshold) == run.y_val)
         ),
+        **(device_figures(run.model, crops, threshold) if crops is not None else {}),
     }
 
 
@@ -75,10 +108,11 @@ def evaluate_and_report(
     profile: Profile,
     letters: LetterSplit | None = None,
     nondigits: NonDigits | None = None,
+    crops: DeviceCrops | None = None,
 ) -> dict:
     """The test set and held-out letters are used here only, after training and after the
     decision rule was chosen on validation data."""
-    rule = decision_rule(run, nondigits)
+    rule = decision_rule(run, nondigits, crops)
     held = letters.held_out if letters else None
     held_images = held.images if held else np.zeros((0, 28, 28), np.uint8)
     held_labels = held.labels if held else np.zeros(0, str)
@@ -108,6 +142,9 @@ def evaluate_and_report(
         "train_letters": len(letters.train) if letters else 0,
         "validation_letters": len(letters.validation) if letters else 0,
         "train_nondigits": int(len(nondigits.train)) if nondigits else 0,
+        "device_crops": {"digits": len(crops.digits), "letters": len(crops.letters)}
+        if crops is not None
+        else None,
         "nondigit_share": profile.nondigit_share,
         "label_smoothing": profile.label_smoothing,
         "letters": letters.source if letters else None,

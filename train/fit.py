@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from train.crops import DeviceCrops
 from train.data import Mnist, split_validation
 from train.mix import NonDigits, mixed_training, validation_set
 from train.model import build_model
@@ -33,11 +34,18 @@ class Profile:
     # With 0.1 and 35% non-digits, validation letter rejection held at 96-98% over the last ten
     # of 40 epochs; with 0 and 25% it fell from 96% (epoch 10) to 86% (epoch 16) (train/tried.md)
     label_smoothing: float = 0.1
+    # Training digits (and half as many letters) photographed and cut out by the device's
+    # pipeline, beside the raw ones: `none` learnt on EMNIST's 28x28s alone missed 44% of the
+    # device's crops of validation letters (train/tried.md)
+    device_crops: int = 8000
 
 
 VALIDATION_FRACTION = 0.05
+# Letter crops are fewer than the 47,882 letters and shapes: repeated so they make a fifth of
+# the non-digits (the share the crop trial in train/tried.md used)
+LETTER_CROP_REPEATS = 4
 PROFILES = {
-    "quick": Profile("quick", epochs=5),
+    "quick": Profile("quick", epochs=5, device_crops=400),
     "default": Profile("default", epochs=40),
 }
 
@@ -82,10 +90,12 @@ def train(
     seed: int = 0,
     validation_fraction: float = VALIDATION_FRACTION,
     nondigits: NonDigits | None = None,
+    crops: DeviceCrops | None = None,
     extra_callbacks: tuple[keras.callbacks.Callback, ...] = (),
 ) -> TrainRun:
-    """Fits a model on data.x_train (and non-digits as `none`); the last epoch is kept as
-    model.keras."""
+    """Fits a model on data.x_train (and non-digits as `none`, and device-made crops of both);
+    the last epoch is kept as model.keras. An epoch sees every training digit once on average,
+    crops or not."""
     out_dir.mkdir(parents=True, exist_ok=True)
     backup_dir, history_csv, best_path = (
         out_dir / "backup",
@@ -101,14 +111,22 @@ def train(
     )
     strategy, device = pick_strategy()
     batch = profile.batch_size * strategy.num_replicas_in_sync
+    others = nondigits.train if nondigits else None
+    x_digits, y_digits = x_tr, y_tr
+    if crops is not None:
+        x_digits = np.concatenate([x_tr, crops.digits])
+        y_digits = np.concatenate([y_tr, crops.digit_labels])
+        letter_crops = np.repeat(crops.letters, LETTER_CROP_REPEATS, axis=0)
+        others = letter_crops if others is None else np.concatenate([others, letter_crops])
     train_ds, steps = mixed_training(
-        x_tr,
-        y_tr,
-        nondigits.train if nondigits else None,
+        x_digits,
+        y_digits,
+        others,
         batch,
         share=profile.nondigit_share,
         augment=profile.augment,
         seed=seed,
+        epoch_digits=len(x_tr),
     )
     val_ds = validation_set(x_val, y_val, nondigits.validation if nondigits else None, batch)
     with strategy.scope():

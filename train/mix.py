@@ -59,18 +59,20 @@ def mixed_training(
     share: float,
     augment: bool,
     seed: int,
+    epoch_digits: int | None = None,
 ) -> tuple[tf.data.Dataset, int]:
     """An endless augmented stream where `share` of each batch on average is non-digits, and the
-    steps that make one epoch (every digit seen once on average)."""
+    steps that make one epoch (`epoch_digits` digits seen, default every digit once)."""
     digits = _shuffled(x, y, seed)
+    per_epoch = epoch_digits or len(x)
     if nondigits is None or not len(nondigits) or share <= 0:
-        ds, per_epoch = digits, len(x)
+        ds = digits
     else:
         others = _shuffled(nondigits, np.full(len(nondigits), NONE_CLASS), seed + 1)
         ds = tf.data.Dataset.sample_from_datasets(
             [digits, others], weights=[1 - share, share], seed=seed
         )
-        per_epoch = int(np.ceil(len(x) / (1 - share)))
+        per_epoch = int(np.ceil(per_epoch / (1 - share)))
     ds = ds.batch(batch_size).map(_one_hot, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         ds = ds.map(lambda im, lab: (augment_batch(im), lab), num_parallel_calls=tf.data.AUTOTUNE)

@@ -105,6 +105,27 @@ def figures_section(figures: dict, title: str) -> list[str]:
     return [*lines, *confusion_table(figures["confusion"]), ""]
 
 
+def device_crop_lines(summary: dict) -> list[str]:
+    """What the device-made crops were, and how the rule does on the validation ones."""
+    crops = summary.get("device_crops")
+    if not crops:
+        return []
+    lines = [
+        f"- Device-made crops (training digits and letters photographed on synthetic paper and "
+        f"cut out by the device pipeline): {crops['digits']} digits, {crops['letters']} letters"
+    ]
+    if summary.get("validation_device_digit_accuracy") is not None:
+        lines.append(
+            f"- On the device's crops of the validation set: digits read right with p >= 0.5 "
+            f"{100 * summary['validation_device_digit_accuracy']:.2f}% "
+            f"(of {summary['validation_device_digits']}), letters answered `none` "
+            f"{100 * summary['validation_device_letter_rejection']:.2f}%, "
+            f"'no digit' {100 * summary['validation_device_letter_no_digit']:.2f}% "
+            f"(of {summary['validation_device_letters']})"
+        )
+    return lines
+
+
 def write_report(summary: dict, out_dir: Path) -> None:
     """report.json for programs and report.md for people."""
     (out_dir / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -122,6 +143,7 @@ def write_report(summary: dict, out_dir: Path) -> None:
         f"letters split {summary.get('train_letters', 0)}/{summary.get('validation_letters', 0)}"
         f"/{summary.get('held_out_letters', 0)} (train/validation/held out) from "
         f"{summary.get('letters')}",
+        *device_crop_lines(summary),
         f"- Decision rule: {rule} (chosen on the validation digits and letters)",
         f"- Architecture: {summary['architecture']}, {summary['parameters']:,} parameters",
         f"- Epochs: {summary['epochs']}, the last one kept (lowest validation loss: epoch "
