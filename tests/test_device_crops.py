@@ -82,6 +82,12 @@ def test_cached_crops_are_reused_by_a_resumed_run_of_the_same_model(tmp_path, mo
     assert made == [1]
     _cached(path, SHIPPED, reuse=False)  # a fresh run makes them again
     assert made == [1, 1]
+    x, y = font_digits(8, seed=7)
+    cached_device_crops(
+        path, SHIPPED, train_digits=(x[:6], y[:6]), val_digits=(x[6:], y[6:]),
+        letters=_tiny_letters(), count=5, seed=0, reuse=True,
+    )  # fmt: skip
+    assert made == [1, 1, 1]  # asked for another count: not the kept ones
 
 
 def test_a_crop_model_that_cannot_load_is_a_one_line_data_error(tmp_path):
@@ -108,7 +114,7 @@ def test_training_with_crops_reports_how_the_rule_does_on_them(tmp_path):
     nondigits = NonDigits(made[:120], made[120:], validation_letters=20)
     crop_x, crop_y = font_digits(40, seed=9)
     crops = DeviceCrops(
-        crop_x[:30], crop_y[:30], made[:10], crop_x[30:], crop_y[30:], made[150:], "test"
+        crop_x[:30], crop_y[:30], made[:10], crop_x[30:], crop_y[30:], made[150:], "test crops"
     )
     profile = Profile("test", epochs=1, architecture="small", batch_size=32)
     run = train(data, tmp_path, profile, nondigits=nondigits, crops=crops)

@@ -95,7 +95,7 @@ class DeviceCrops:
     val_digits: np.ndarray
     val_digit_labels: np.ndarray
     val_letters: np.ndarray
-    judge_sha256: str
+    recipe: str  # what made them: the cutting model's sha256, the count and the seed
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +107,7 @@ class DeviceCrops:
     def load(cls, path: Path) -> DeviceCrops:
         with np.load(path) as data:
             fields = {key: data[key] for key in data.files}
-        return cls(**{**fields, "judge_sha256": str(fields["judge_sha256"])})
+        return cls(**{**fields, "recipe": str(fields["recipe"])})
 
 
 def build_device_crops(
@@ -138,8 +138,12 @@ def build_device_crops(
     val_letter_crops, _ = crop(letters.validation.images[:count], 4, "validation letters")
     return DeviceCrops(
         digits, y_tr[pick][kept], letter_crops, val_crops, y_val[val_kept], val_letter_crops,
-        sha256_of(model_path),
+        recipe(model_path, count, seed),
     )  # fmt: skip
+
+
+def recipe(model_path: Path, count: int, seed: int) -> str:
+    return f"model sha256 {sha256_of(model_path)}, {count} digits, seed {seed}"
 
 
 def cached_device_crops(
@@ -154,7 +158,7 @@ def cached_device_crops(
     reuse: bool,
 ) -> DeviceCrops:
     """The crops of build_device_crops, kept at `path`: a resumed run (`reuse`) reads them back
-    when the same model cut them. DataError when the model cannot be loaded."""
+    when the same model, count and seed made them. DataError when the model cannot be loaded."""
     try:
         load_model(model_path)
     except (ModelError, MetadataError) as exc:
@@ -164,8 +168,14 @@ def cached_device_crops(
             kept = DeviceCrops.load(path)
         except (OSError, ValueError, KeyError, TypeError):
             kept = None  # unreadable (an interrupted write never is: see save): made again
-        if kept is not None and kept.judge_sha256 == sha256_of(model_path):
+        if kept is not None and kept.recipe == recipe(model_path, count, seed):
             return kept
+    print(
+        f"digitcam-train: photographing {count} training digits and {count // 2} letters on "
+        f"synthetic paper and cutting them out with the device pipeline (a few minutes; kept in "
+        f"{path})",
+        flush=True,
+    )
     crops = build_device_crops(
         train_digits, val_digits, letters, count, seed, model_path, os.cpu_count() or 1
     )

@@ -41,8 +41,8 @@ class Profile:
 
 
 VALIDATION_FRACTION = 0.05
-# Letter crops are fewer than the 47,882 letters and shapes: repeated so they make a fifth of
-# the non-digits (the share the crop trial in train/tried.md used)
+# Letter crops are fewer than the 47,882 letters and shapes: repeated so they make nearly a
+# quarter of the non-digits (as in the crop trials of train/tried.md)
 LETTER_CROP_REPEATS = 4
 PROFILES = {
     "quick": Profile("quick", epochs=5, device_crops=400),
