@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import sys
 from pathlib import Path
@@ -70,6 +71,17 @@ def held_out_letters():
             pytest.fail(message)
         pytest.skip(message)
     return load_split(location).held_out
+
+
+def write_idx(path: Path, array: np.ndarray, *, magic: int | None = None, count: int | None = None):
+    """An MNIST IDX .gz file of `array` (magic and item count may be set wrong on purpose)."""
+    dims = list(array.shape)
+    if count is not None:
+        dims[0] = count
+    magic = magic if magic is not None else 0x0800 | array.ndim
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
 
 
 def font_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import write_idx
 from train.cli import main as train_main
 from train.data import DataError, load_mnist, read_idx, split_validation
-
-
-def write_idx(path: Path, array: np.ndarray, *, magic: int | None = None, count: int | None = None):
-    dims = list(array.shape)
-    if count is not None:
-        dims[0] = count
-    magic = magic if magic is not None else 0x0800 | array.ndim
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
-    with gzip.open(path, "wb") as f:
-        f.write(header + array.astype(np.uint8).tobytes())
 
 
 def make_idx_dir(directory: Path, n_train: int = 12, n_test: int = 5) -> dict[str, np.ndarray]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from device.contract import DEFAULT_MIN_CONFIDENCE, LABELS, NONE_THRESHOLD, decide
 from device.files.mnist import DataError
 from device.model.interpreter import load_model
-from tests.conftest import font_digits
+from tests.conftest import font_digits, write_idx
 from train import crops as crops_module
 from train.cli import main as train_main
 from train.crops import DeviceCrops, cached_device_crops, device_crops
@@ -150,10 +149,7 @@ def _idx_dir(directory: Path) -> Path:
         "train-images-idx3-ubyte": x_train, "train-labels-idx1-ubyte": y_train,
         "t10k-images-idx3-ubyte": x_test, "t10k-labels-idx1-ubyte": y_test,
     }.items():  # fmt: skip
-        header = (0x0800 | array.ndim).to_bytes(4, "big")
-        header += b"".join(d.to_bytes(4, "big") for d in array.shape)
-        with gzip.open(directory / f"{stem}.gz", "wb") as f:
-            f.write(header + array.astype(np.uint8).tobytes())
+        write_idx(directory / f"{stem}.gz", array)
     return directory
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from device.contract import MetadataError, sha256_of
+from device.contract import DIGIT_LABELS, MetadataError, sha256_of
 from device.files.decode import read_picture
 from device.files.mnist import DataError
 from device.model.interpreter import DigitModel, ModelError, load_model
@@ -30,13 +30,13 @@ class DigitsOnly:
     """A model seen through its ten digit scores: segmentation then cuts a letter as it would
     cut a digit, and every piece yields its 28x28 whatever the model thinks of it."""
 
-    labels = [str(d) for d in range(10)]
+    labels = list(DIGIT_LABELS)
 
     def __init__(self, model: DigitModel):
         self.model = model
 
     def scores(self, digit: np.ndarray) -> np.ndarray:
-        return self.model.scores(digit)[:10]
+        return self.model.scores(digit)[: len(DIGIT_LABELS)]
 
 
 def device_crop(
