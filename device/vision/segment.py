@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from device.vision.mnist28 import stroke_width
+from device.vision.seams import find_seams, sheared
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 
@@ -23,12 +24,15 @@ SHORT_COST = 3.0  # the cost of leaving such a piece out, unread
 GAP_CUT = 0.04  # an empty column run this wide (in heights) always separates two glyphs
 CUT_INK = 0.34  # a candidate cut crosses at most this much ink (fraction of the height)
 CUT_SPACING = 0.1  # candidate cuts closer than this (in heights) are one cut
+SEAM_REACH = 0.15  # a cut may wander this far (in heights) from a straight line
 MAX_CUTS = 24  # candidate cuts per glyph: bounds the classifier calls
 PIECE_COST = 0.15  # -log(probability) added per piece: a cut must pay for itself
 CUT_COST = 0.25  # ... and per stroke it cuts through
 WIDE = 0.9  # pieces wider than this many heights pay WIDE_COST per height more ...
 LONE_WIDE = 1.2  # ... or this many, for a glyph alone on its line: most likely one digit
 WIDE_COST = 3.0
+NONE_COST = 0.5  # added to -log p(none) of a piece read as no digit: what makes a letter cost
+# less whole than cut into unsure digits, and two surely read touching digits less than whole
 FLOOR = 1e-4  # probabilities below this count as this (log of 0)
 
 
@@ -39,22 +43,36 @@ class Piece:
     box: Box
     mask: np.ndarray = field(compare=False, repr=False)  # bool, the box's shape
 
-    def columns(self, slanted: np.ndarray, start: int, end: int) -> Piece | None:
-        """The part whose slanted columns (see slanted_columns) lie in [start, end), trimmed
-        to its ink; None when it has none."""
-        part = self.mask & (slanted >= start) & (slanted < end)
+    def between(self, slanted: np.ndarray, left: Cut, right: Cut) -> Piece | None:
+        """The part between two cuts (in slanted columns, see slanted_columns), trimmed to its
+        ink; None when it has none."""
+        part = self.mask & (slanted >= left.path[:, None]) & (slanted < right.path[:, None])
         rows = np.flatnonzero(part.any(axis=1))
         if rows.size == 0:
             return None
         cols = np.flatnonzero(part.any(axis=0))
-        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        top, bottom, left_col, right_col = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         box = (
-            int(self.box[0] + left),
+            int(self.box[0] + left_col),
             int(self.box[1] + top),
-            int(right - left),
+            int(right_col - left_col),
             int(bottom - top),
         )
-        return Piece(box, part[top:bottom, left:right])
+        return Piece(box, part[top:bottom, left_col:right_col])
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A cut through a glyph from top to bottom: pixels at or right of `path` (a slanted column
+    per row) lie right of it."""
+
+    at: int  # where it lies, in slanted columns
+    path: np.ndarray = field(compare=False, repr=False)
+    crossed: float = 0.0  # ink pixels it crosses
+
+    @classmethod
+    def straight(cls, at: int, rows: int) -> Cut:
+        return cls(at, np.full(rows, at, np.int64))
 
 
 SLANTS = (-0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4)  # shifts per row tried
@@ -70,13 +88,14 @@ def slanted_columns(mask: np.ndarray) -> np.ndarray:
     middle = (mask.shape[0] - 1) / 2
 
     def peakiness(slant: float) -> float:
-        shifted = np.round(xs - slant * (ys - middle)).astype(np.int64)
+        shifted = np.floor(xs - slant * (ys - middle) + 0.5).astype(np.int64)
         profile = np.bincount(shifted - shifted.min())
         return float(np.dot(profile, profile))
 
     best = max(SLANTS, key=lambda s: (peakiness(s), -abs(s)))
     rows, cols = np.indices(mask.shape)
-    shifted = np.round(cols - best * (rows - middle)).astype(np.int64)
+    # floor(x + 0.5), not round: halves rounded to even would fold a row's pixels in pairs
+    shifted = np.floor(cols - best * (rows - middle) + 0.5).astype(np.int64)
     return shifted - shifted[mask].min()
 
 
@@ -99,30 +118,45 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def candidate_cuts(profile: np.ndarray, height: float) -> tuple[list[int], list[int]]:
-    """(gaps, ink) cut columns: the middles of empty column runs, and, inside the blocks of
-    ink between them that are too wide for one digit, the low minima of the column profile
-    (touching digits); narrow blocks get no ink cut, which keeps the model calls few."""
+def candidate_cuts(
+    profile: np.ndarray, ink: np.ndarray, height: float, stroke: float
+) -> tuple[list[int], list[Cut]]:
+    """Gap columns (the middles of empty column runs) and ink cuts: inside the blocks of ink
+    between gaps that are too wide for one digit, the seams (see seams.py) that cross little
+    ink, fewer than their neighbours (touching digits); narrow blocks get no ink cut, which
+    keeps the model calls few."""
     width = len(profile)
     gaps = [(a + b) // 2 for a, b in _runs(profile == 0) if a > 0 and b < width]
-    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
     margin = max(1, int(MIN_PIECE_WIDTH * height))
     spacing = max(2, int(CUT_SPACING * height))
-    ink: list[int] = []
+    reach = max(1, int(SEAM_REACH * height))
+    before = np.pad(np.cumsum(ink, axis=1), ((0, 0), (1, 0)))  # ink left of each column
+    rows = np.arange(ink.shape[0])
+    least = stroke * MIN_PIECE_HEIGHT * height
+    cuts: list[Cut] = []
     for a, b in zip([0, *gaps], [*gaps, width], strict=True):
-        if b - a <= SPLIT_WIDTH * height:
+        if b - a <= SPLIT_WIDTH * height or b - a <= 2 * margin:
             continue
-        inside = np.arange(a + margin, b - margin)
-        if inside.size == 0:
-            continue
-        here, left, right = smooth[inside], smooth[inside - 1], smooth[inside + 1]
-        minima = inside[(here <= CUT_INK * height) & (here <= left) & (here <= right)]
+        starts = np.arange(a + margin, b - margin, 2)  # neighbours' seams mostly meet
+        found = find_seams(ink, starts, reach, (a, b))
+        crossed = found.crossed
+        smooth = np.convolve(np.pad(crossed, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+        around = np.pad(smooth, 1, constant_values=np.inf)
+        low = (smooth <= CUT_INK * height) & (smooth <= around[:-2]) & (smooth <= around[2:])
+        paths = found.paths()
+        left = (before[rows, paths] - before[:, a]).sum(axis=1)  # ink on each seam's left
+        block_ink = (before[:, b] - before[:, a]).sum()
+        # on each side at least a stroke as tall as a digit piece, not a sliver shaved off a
+        # stroke's edge
+        useful = np.minimum(left, block_ink - left) >= least
         kept: list[int] = []
-        for c in sorted(minima.tolist(), key=lambda c: (profile[c], c)):
-            if all(abs(c - k) >= spacing for k in kept):
-                kept.append(c)
-        ink += kept[: max(2, int((b - a) / (0.4 * height)))]  # ~2 per digit it may hold
-    return gaps, sorted(ink)[:MAX_CUTS]
+        for i in sorted(np.flatnonzero(low & useful).tolist(), key=lambda i: (crossed[i], i)):
+            if len(kept) == max(2, int((b - a) / (0.4 * height))):  # ~2 per digit it may hold
+                break
+            if all(abs(starts[i] - starts[k]) >= spacing and left[i] != left[k] for k in kept):
+                kept.append(i)  # (the same ink on the left: the same cut)
+        cuts += [Cut(int(round(paths[i].mean())), paths[i], float(crossed[i])) for i in kept]
+    return gaps, sorted(cuts, key=lambda c: c.at)[:MAX_CUTS]
 
 
 def _gap_width(profile: np.ndarray, column: int) -> int:
@@ -142,7 +176,10 @@ def _cost(piece: Piece, verdict: Verdict | None, height: float, wide_from: float
     if verdict is None:
         return SHORT_COST
     wide = max(0.0, piece.box[2] / height - wide_from)  # as wide as tall: rarely one digit
-    return -math.log(max(verdict.digit_probability, FLOOR)) + PIECE_COST + WIDE_COST * wide
+    cost = -math.log(max(verdict.digit_probability, FLOOR))
+    if verdict.digit is None:  # read as no digit at all: a letter is not cut into digits
+        cost = min(cost, -math.log(max(verdict.confidence, FLOOR)) + NONE_COST)
+    return cost + PIECE_COST + WIDE_COST * wide
 
 
 def segment(
@@ -156,20 +193,36 @@ def segment(
         return [(piece, judge(piece))]  # narrow, no gap: one digit at most
     slanted = slanted_columns(piece.mask)
     profile = np.bincount(slanted[piece.mask], minlength=1)
-    gaps, ink = candidate_cuts(profile, height)
-    if not gaps and not ink and len(profile) <= SPLIT_WIDTH * height:
-        return [(piece, judge(piece))]
-    cuts = [0, *sorted(gaps + ink), len(profile)]
-    wide_gaps = [c for c in gaps if _gap_width(profile, c) >= GAP_CUT * height]
-    must = np.isin(cuts, wide_gaps)
-    widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
     stroke = max(1.0, stroke_width(piece.mask))
-    cut_cost = [0.0] + [CUT_COST * profile[c] / stroke for c in cuts[1:-1]] + [0.0]
+    gaps, through_ink = candidate_cuts(profile, sheared(piece.mask, slanted), height, stroke)
+    if not gaps and not through_ink and len(profile) <= SPLIT_WIDTH * height:
+        return [(piece, judge(piece))]
+    rows = piece.mask.shape[0]
+    gap_cuts = [Cut.straight(c, rows) for c in gaps]
+    inner = sorted(gap_cuts + through_ink, key=lambda c: c.at)
+    cuts = [Cut.straight(0, rows), *inner, Cut.straight(len(profile), rows)]
+    wide_gaps = [c for c in gap_cuts if _gap_width(profile, c.at) >= GAP_CUT * height]
+    must = np.array([any(c is gap for gap in wide_gaps) for c in cuts])
+    widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
+    cut_cost = [0.0] + [CUT_COST * c.crossed / stroke for c in cuts[1:-1]] + [0.0]
+    shapes: dict[tuple[int, int], tuple[Piece | None, int]] = {}
     judged: dict[tuple[int, int], Part | None] = {}
+
+    def shape(a: int, b: int) -> tuple[Piece | None, int]:
+        """The piece between cuts a and b, and its ink's width in slanted columns."""
+        if (a, b) not in shapes:
+            sub = piece.between(slanted, cuts[a], cuts[b])
+            width = cuts[b].at - cuts[a].at
+            if sub is not None:
+                x, y = sub.box[0] - piece.box[0], sub.box[1] - piece.box[1]
+                own = slanted[y : y + sub.box[3], x : x + sub.box[2]][sub.mask]
+                width = int(own.max() - own.min() + 1)
+            shapes[(a, b)] = sub, width
+        return shapes[(a, b)]
 
     def part(a: int, b: int) -> Part | None:
         if (a, b) not in judged:
-            sub = piece.columns(slanted, cuts[a], cuts[b])
+            sub, _ = shape(a, b)
             if sub is None:
                 judged[(a, b)] = None
             elif sub.box[3] < MIN_PIECE_HEIGHT * height:
@@ -183,10 +236,10 @@ def segment(
     best[0] = 0.0
     for b in range(1, len(cuts)):
         for a in range(b - 1, -1, -1):
-            width = cuts[b] - cuts[a]
-            if width > widest:
-                break
-            if best[a] == math.inf or width < MIN_PIECE_WIDTH * height:
+            if cuts[b].at - cuts[a].at > 2 * widest:
+                break  # the ink between these cuts is wider still: no reading as one digit
+            width = shape(a, b)[1]  # the ink's, not the cuts': a gap's cut lies mid-gap
+            if best[a] == math.inf or width > widest or width < MIN_PIECE_WIDTH * height:
                 continue
             spanned = int(must[a + 1 : b].sum())
             if spanned and width > SPLIT_WIDTH * height:

@@ -1,0 +1,75 @@
+"""Cut paths between touching digits: from each start column, the top-to-bottom path through a
+narrow band that crosses the least ink (a seam, as in seam carving), so that digits whose boxes
+overlap, or that touch at one point, are cut where they touch and not through a stroke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+STRAIGHTNESS = 0.4  # the most all of a path's sideways steps may cost: of equal seams, the
+# straightest
+STRAIGHT_FIRST = np.array([1, 0, 2])  # padded offsets of k, k-1 and k+1
+
+
+@dataclass(frozen=True)
+class Seams:
+    """The cheapest path of every start column, found together."""
+
+    columns: np.ndarray  # (starts, offsets): the column each offset from each start stands for
+    costs: np.ndarray  # (rows, starts, offsets): the cheapest path from the top to that point
+    crossed: np.ndarray  # (starts,): ink pixels the cheapest path of each start crosses
+    sideways: float  # the cost of a step to the next column
+
+    def paths(self) -> np.ndarray:
+        """(starts, rows): the column of each start's cheapest path on every row; traced back
+        from the bottom, preferring straight on where two ways cost the same."""
+        rows, starts, _ = self.costs.shape
+        padded = np.pad(self.costs, ((0, 0), (0, 0), (1, 1)), constant_values=np.inf)
+        every = np.arange(starts)[:, None]
+        step = np.array([0.0, self.sideways, self.sideways])  # to k, k-1, k+1
+        k = np.argmin(self.costs[-1], axis=1)
+        offsets = np.empty((starts, rows), np.int64)
+        for row in range(rows - 1, 0, -1):
+            offsets[:, row] = k
+            # the offsets k, k-1, k+1 on the row above, straight on first: argmin takes the first
+            above = padded[row - 1, every, k[:, None] + STRAIGHT_FIRST] + step
+            k = k + STRAIGHT_FIRST[np.argmin(above, axis=1)] - 1
+        offsets[:, 0] = k
+        return np.take_along_axis(self.columns, offsets, axis=1)
+
+
+def sheared(mask: np.ndarray, slanted: np.ndarray) -> np.ndarray:
+    """The ink (0/1) laid out by row and slanted column: the glyph with its slant taken out."""
+    ink = np.zeros((mask.shape[0], int(slanted[mask].max(initial=0)) + 1), np.float32)
+    rows, cols = np.nonzero(mask)
+    ink[rows, slanted[rows, cols]] = 1.0
+    return ink
+
+
+def find_seams(ink: np.ndarray, starts: np.ndarray, reach: int, within: tuple[int, int]) -> Seams:
+    """For each start column, the path (a column per row, moving at most one column a row, at
+    most `reach` from the start and inside the columns `within`, [first, end)) that crosses
+    the fewest ink pixels.
+
+    A dynamic programme over rows, every start at once: costs[row, i, k] is the cheapest path
+    of start i down to offset k on that row. Written out because no library routine does seams
+    held to bands; each row is a few whole-array operations."""
+    rows = ink.shape[0]
+    offsets = np.arange(-reach, reach + 1)
+    columns = starts[:, None] + offsets[None, :]
+    inside = (columns >= within[0]) & (columns < within[1])
+    clipped = np.clip(columns, within[0], within[1] - 1)
+    sideways = STRAIGHTNESS / rows  # all of a path's sideways steps: under STRAIGHTNESS
+    steps = ink[:, clipped] + np.where(inside, 0.0, np.inf)
+    costs = np.empty(steps.shape)
+    costs[0] = steps[0]
+    for row in range(1, rows):
+        cost = costs[row - 1].copy()
+        aside = costs[row - 1] + sideways
+        np.minimum(cost[:, 1:], aside[:, :-1], out=cost[:, 1:])  # from offset k-1
+        np.minimum(cost[:, :-1], aside[:, 1:], out=cost[:, :-1])  # from offset k+1
+        np.add(cost, steps[row], out=costs[row])
+    crossed = np.floor(costs[-1].min(axis=1))  # ink is whole pixels; the steps add under 1
+    return Seams(columns, costs, crossed, sideways)

@@ -1,0 +1,79 @@
+"""Cutting touching and interlocking digits along seams, and leaving a letter whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from device.vision.seams import find_seams
+from device.vision.segment import Piece, Verdict, segment
+
+HEIGHT = 40
+
+
+def interlocked() -> tuple[np.ndarray, np.ndarray]:
+    """Two glyphs that no straight column separates: the left one bulges right in the middle
+    rows, into a notch of the right one; between them runs a bent empty path."""
+    left = np.zeros((HEIGHT, 51), bool)
+    right = np.zeros_like(left)
+    for row in range(HEIGHT):
+        left[row, : 26 if 12 <= row < 28 else 21] = True
+        right[row, 28 if 8 <= row < 32 else 23 :] = True
+    return left, right
+
+
+def verdict(digit: int | None, confidence: float, digit_probability: float) -> Verdict:
+    return Verdict(digit, confidence, digit_probability, np.zeros((28, 28), np.uint8))
+
+
+def test_a_seam_bends_around_ink_that_every_straight_cut_crosses():
+    left, right = interlocked()
+    ink = (left | right).astype(np.float32)
+    assert ink.sum(axis=0).min() > 0  # no empty column, straight or slanted
+    found = find_seams(ink, np.arange(2, 49), reach=6, within=(0, 51))
+    best = int(np.argmin(found.crossed))
+    assert found.crossed[best] == 0
+    path = found.paths()[best]
+    columns = np.arange(51)[None, :]
+    assert not (left & (columns >= path[:, None])).any()  # all of `left` lies left of it
+    assert not (right & (columns < path[:, None])).any()
+    assert np.abs(np.diff(path)).max() <= 1  # one column a row at most
+
+
+def test_interlocked_digits_are_read_as_two_pieces_with_their_own_ink():
+    left, right = interlocked()
+    seen = []
+
+    def judge(piece: Piece) -> Verdict:
+        seen.append(piece.box)
+        return verdict(0, 0.97, 0.97)
+
+    parts = segment(Piece((100, 50, 51, HEIGHT), left | right), judge)
+    assert [p.box for p, _ in parts] == [(100, 50, 26, HEIGHT), (123, 50, 28, HEIGHT)]
+    assert parts[0][0].mask.sum() == left.sum() and parts[1][0].mask.sum() == right.sum()
+
+
+def u_shape() -> Piece:
+    """A U as wide as two digits: two stems joined by a bar along the bottom."""
+    mask = np.zeros((HEIGHT, 40), bool)
+    mask[:, :5] = mask[:, 35:] = mask[-5:, :] = True
+    return Piece((0, 0, 40, HEIGHT), mask)
+
+
+@pytest.mark.parametrize(
+    ("pieces_probability", "expected"),
+    [(0.6, [None]), (0.97, [1, 1])],
+    ids=["unsure pieces: left whole as no digit", "sure pieces: cut into digits"],
+)
+def test_a_glyph_read_as_none_is_cut_only_into_surely_read_digits(pieces_probability, expected):
+    """The same glyph, which the model calls `none` whole: a letter when its pieces read only
+    as unsure digits, two touching digits when they read surely."""
+    whole = u_shape()
+
+    def judge(piece: Piece) -> Verdict:
+        if piece.box == whole.box:
+            return verdict(None, 0.9, 0.05)
+        return verdict(1, pieces_probability, pieces_probability)
+
+    parts = segment(whole, judge)
+    assert [v.digit if v else "unread" for _, v in parts] == expected
