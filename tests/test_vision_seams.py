@@ -77,3 +77,17 @@ def test_a_glyph_read_as_none_is_cut_only_into_surely_read_digits(pieces_probabi
 
     parts = segment(whole, judge)
     assert [v.digit if v else "unread" for _, v in parts] == expected
+
+
+def test_a_piece_above_the_middle_of_its_glyph_is_no_digit():
+    """A 7 whose long bar ends in a hook: the hook, cut off along a seam, is tall enough for a
+    piece but lies all above the glyph's middle row, so it is never read as a digit of its own
+    (a 10-class model reads any stroke as some digit)."""
+    mask = np.zeros((HEIGHT, 48), bool)
+    mask[:6, :] = True  # the bar
+    mask[6:19, 43:] = True  # its hook
+    for row in range(6, HEIGHT):  # the stem, slanting down to the left
+        start = 30 - (row - 6) // 2
+        mask[row, start : start + 5] = True
+    parts = segment(Piece((0, 0, 48, HEIGHT), mask), lambda piece: verdict(7, 0.99, 0.99))
+    assert [v.digit for _, v in parts if v is not None] == [7]

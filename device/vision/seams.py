@@ -61,10 +61,12 @@ def find_seams(ink: np.ndarray, starts: np.ndarray, reach: int, within: tuple[in
     columns = starts[:, None] + offsets[None, :]
     inside = (columns >= within[0]) & (columns < within[1])
     clipped = np.clip(columns, within[0], within[1] - 1)
-    sideways = STRAIGHTNESS / rows  # all of a path's sideways steps: under STRAIGHTNESS
+    # a sideways step, and starting a column away from the start, cost this; all of them
+    # together less than STRAIGHTNESS
+    sideways = STRAIGHTNESS / (rows + reach)
     steps = ink[:, clipped] + np.where(inside, 0.0, np.inf)
     costs = np.empty(steps.shape)
-    costs[0] = steps[0]
+    costs[0] = steps[0] + sideways * np.abs(offsets)
     for row in range(1, rows):
         cost = costs[row - 1].copy()
         aside = costs[row - 1] + sideways

@@ -146,11 +146,12 @@ def candidate_cuts(
         paths = found.paths()
         left = (before[rows, paths] - before[:, a]).sum(axis=1)  # ink on each seam's left
         block_ink = (before[:, b] - before[:, a]).sum()
+        smaller_side = np.minimum(left, block_ink - left)
         # on each side at least a stroke as tall as a digit piece, not a sliver shaved off a
-        # stroke's edge
-        useful = np.minimum(left, block_ink - left) >= least
+        # stroke's edge; of cuts crossing as much ink, the most even first
+        useful = np.flatnonzero(low & (smaller_side >= least))
         kept: list[int] = []
-        for i in sorted(np.flatnonzero(low & useful).tolist(), key=lambda i: (crossed[i], i)):
+        for i in sorted(useful, key=lambda i: (crossed[i], -smaller_side[i])):
             if len(kept) == max(2, int((b - a) / (0.4 * height))):  # ~2 per digit it may hold
                 break
             if all(abs(starts[i] - starts[k]) >= spacing and left[i] != left[k] for k in kept):
@@ -182,6 +183,11 @@ def _cost(piece: Piece, verdict: Verdict | None, height: float, wide_from: float
     return cost + PIECE_COST + WIDE_COST * wide
 
 
+def _reaches(piece: Piece, row: int) -> bool:
+    """Whether the piece's rows include `row`."""
+    return piece.box[1] <= row < piece.box[1] + piece.box[3]
+
+
 def segment(
     piece: Piece, judge: Judge, height: float | None = None, alone: bool = False
 ) -> list[Part]:
@@ -205,6 +211,7 @@ def segment(
     must = np.array([any(c is gap for gap in wide_gaps) for c in cuts])
     widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
     cut_cost = [0.0] + [CUT_COST * c.crossed / stroke for c in cuts[1:-1]] + [0.0]
+    middle = piece.box[1] + piece.box[3] // 2  # every digit of a glyph reaches across it
     shapes: dict[tuple[int, int], tuple[Piece | None, int]] = {}
     judged: dict[tuple[int, int], Part | None] = {}
 
@@ -225,7 +232,7 @@ def segment(
             sub, _ = shape(a, b)
             if sub is None:
                 judged[(a, b)] = None
-            elif sub.box[3] < MIN_PIECE_HEIGHT * height:
+            elif sub.box[3] < MIN_PIECE_HEIGHT * height or not _reaches(sub, middle):
                 judged[(a, b)] = (sub, None)
             else:
                 judged[(a, b)] = (sub, judge(sub))
