@@ -37,11 +37,11 @@ def has_none(model) -> bool:
 
 def test_synthetic_numbers_of_2_to_6_mnist_digits_are_read_whole(mnist, model):
     pairs = synthetic_numbers(mnist, model, 150, (2, 6), seed=31)
-    # 63% measured with the 10-class model (halves of digits look like digits to it); raise
-    # the bar to the 90% target once the model with a "none" class is in models/
-    assert rate(pairs) >= 0.55, pairs[:10]
+    # 65% measured with the 10-class model (63% before seams; halves of digits look like
+    # digits to it); raise the bar to the 90% target once a model with "none" is in models/
+    assert rate(pairs) >= 0.6, pairs[:10]
     lengths = np.mean([len(text or "") == len(label) for label, text in pairs])
-    assert lengths >= 0.6  # the right number of digits (71% measured), even if one is misread
+    assert lengths >= 0.65  # the right number of digits (73% measured), even if one is misread
 
 
 def test_a_number_of_font_digits_reads_as_the_number(model):

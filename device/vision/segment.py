@@ -132,7 +132,7 @@ def candidate_cuts(
     reach = max(1, int(SEAM_REACH * height))
     before = np.pad(np.cumsum(ink, axis=1), ((0, 0), (1, 0)))  # ink left of each column
     rows = np.arange(ink.shape[0])
-    least = stroke * MIN_PIECE_HEIGHT * height
+    least = stroke * MIN_PIECE_HEIGHT * height / 2  # on each side of a seam: see below
     cuts: list[Cut] = []
     for a, b in zip([0, *gaps], [*gaps, width], strict=True):
         if b - a <= SPLIT_WIDTH * height or b - a <= 2 * margin:
@@ -147,8 +147,9 @@ def candidate_cuts(
         left = (before[rows, paths] - before[:, a]).sum(axis=1)  # ink on each seam's left
         block_ink = (before[:, b] - before[:, a]).sum()
         smaller_side = np.minimum(left, block_ink - left)
-        # on each side at least a stroke as tall as a digit piece, not a sliver shaved off a
-        # stroke's edge; of cuts crossing as much ink, the most even first
+        # on each side at least half a stroke as tall as a digit piece: a 2's tail may be cut
+        # off (and left out as short), a sliver shaved off a stroke's edge may not; of cuts
+        # crossing as much ink, the most even first
         useful = np.flatnonzero(low & (smaller_side >= least))
         kept: list[int] = []
         for i in sorted(useful, key=lambda i: (crossed[i], -smaller_side[i])):
