@@ -33,7 +33,7 @@ def test_a_seam_bends_around_ink_that_every_straight_cut_crosses():
     found = find_seams(ink, np.arange(2, 49), reach=6, within=(0, 51))
     best = int(np.argmin(found.crossed))
     assert found.crossed[best] == 0
-    path = found.paths()[best]
+    path = found.path(best)
     columns = np.arange(51)[None, :]
     assert not (left & (columns >= path[:, None])).any()  # all of `left` lies left of it
     assert not (right & (columns < path[:, None])).any()

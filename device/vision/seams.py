@@ -10,34 +10,31 @@ import numpy as np
 
 STRAIGHTNESS = 0.4  # the most all of a path's sideways steps may cost: of equal seams, the
 # straightest
-STRAIGHT_FIRST = np.array([1, 0, 2])  # padded offsets of k, k-1 and k+1
 
 
 @dataclass(frozen=True)
 class Seams:
-    """The cheapest path of every start column, found together."""
+    """The cheapest path of every start column, found together; `path` traces one back."""
 
     columns: np.ndarray  # (starts, offsets): the column each offset from each start stands for
     costs: np.ndarray  # (rows, starts, offsets): the cheapest path from the top to that point
     crossed: np.ndarray  # (starts,): ink pixels the cheapest path of each start crosses
     sideways: float  # the cost of a step to the next column
 
-    def paths(self) -> np.ndarray:
-        """(starts, rows): the column of each start's cheapest path on every row; traced back
-        from the bottom, preferring straight on where two ways cost the same."""
-        rows, starts, _ = self.costs.shape
-        padded = np.pad(self.costs, ((0, 0), (0, 0), (1, 1)), constant_values=np.inf)
-        every = np.arange(starts)[:, None]
-        step = np.array([0.0, self.sideways, self.sideways])  # to k, k-1, k+1
-        k = np.argmin(self.costs[-1], axis=1)
-        offsets = np.empty((starts, rows), np.int64)
-        for row in range(rows - 1, 0, -1):
-            offsets[:, row] = k
-            # the offsets k, k-1, k+1 on the row above, straight on first: argmin takes the first
-            above = padded[row - 1, every, k[:, None] + STRAIGHT_FIRST] + step
-            k = k + STRAIGHT_FIRST[np.argmin(above, axis=1)] - 1
-        offsets[:, 0] = k
-        return np.take_along_axis(self.columns, offsets, axis=1)
+    def path(self, start: int) -> np.ndarray:
+        """The column of start `start`'s cheapest path on every row, traced back from the
+        bottom, straight on where two ways cost the same. Plain Python: a few paths are
+        traced, and per row that is cheaper than numpy calls."""
+        costs = self.costs[:, start].tolist()
+        k = min(range(len(costs[-1])), key=costs[-1].__getitem__)
+        offsets = [k]
+        for above in reversed(costs[:-1]):
+            best = above[k]
+            for side in (k - 1, k + 1):
+                if 0 <= side < len(above) and above[side] + self.sideways < best:
+                    best, k = above[side] + self.sideways, side
+            offsets.append(k)
+        return self.columns[start, offsets[::-1]]
 
 
 def sheared(mask: np.ndarray, slanted: np.ndarray) -> np.ndarray:

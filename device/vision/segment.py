@@ -143,14 +143,15 @@ def candidate_cuts(
         smooth = np.convolve(np.pad(crossed, 1, mode="edge"), np.ones(3) / 3, mode="valid")
         around = np.pad(smooth, 1, constant_values=np.inf)
         low = (smooth <= CUT_INK * height) & (smooth <= around[:-2]) & (smooth <= around[2:])
-        paths = found.paths()
-        left = (before[rows, paths] - before[:, a]).sum(axis=1)  # ink on each seam's left
+        candidates = np.flatnonzero(low)
+        paths = {int(i): found.path(int(i)) for i in candidates}
+        left = {i: float((before[rows, path] - before[:, a]).sum()) for i, path in paths.items()}
         block_ink = (before[:, b] - before[:, a]).sum()
-        smaller_side = np.minimum(left, block_ink - left)
+        smaller_side = {i: min(ink_left, block_ink - ink_left) for i, ink_left in left.items()}
         # on each side at least half a stroke as tall as a digit piece: a 2's tail may be cut
         # off (and left out as short), a sliver shaved off a stroke's edge may not; of cuts
         # crossing as much ink, the most even first
-        useful = np.flatnonzero(low & (smaller_side >= least))
+        useful = [i for i, side in smaller_side.items() if side >= least]
         kept: list[int] = []
         for i in sorted(useful, key=lambda i: (crossed[i], -smaller_side[i])):
             if len(kept) == max(2, int((b - a) / (0.4 * height))):  # ~2 per digit it may hold
