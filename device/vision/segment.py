@@ -143,22 +143,25 @@ def candidate_cuts(
         smooth = np.convolve(np.pad(crossed, 1, mode="edge"), np.ones(3) / 3, mode="valid")
         around = np.pad(smooth, 1, constant_values=np.inf)
         low = (smooth <= CUT_INK * height) & (smooth <= around[:-2]) & (smooth <= around[2:])
-        candidates = np.flatnonzero(low)
-        paths = {int(i): found.path(int(i)) for i in candidates}
-        left = {i: float((before[rows, path] - before[:, a]).sum()) for i, path in paths.items()}
         block_ink = (before[:, b] - before[:, a]).sum()
-        smaller_side = {i: min(ink_left, block_ink - ink_left) for i, ink_left in left.items()}
-        # on each side at least half a stroke as tall as a digit piece: a 2's tail may be cut
-        # off (and left out as short), a sliver shaved off a stroke's edge may not; of cuts
-        # crossing as much ink, the most even first
-        useful = [i for i, side in smaller_side.items() if side >= least]
-        kept: list[int] = []
-        for i in sorted(useful, key=lambda i: (crossed[i], -smaller_side[i])):
+        # of cuts crossing as much ink, the most even first (judged by the straight line at
+        # the start: a seam is traced only when it may be kept)
+        straight_left = (before[:, starts] - before[:, a : a + 1]).sum(axis=0)
+        evenness = np.minimum(straight_left, block_ink - straight_left)
+        kept: list[tuple[int, np.ndarray, float]] = []  # start index, path, ink on its left
+        for i in sorted(np.flatnonzero(low), key=lambda i: (crossed[i], -evenness[i])):
             if len(kept) == max(2, int((b - a) / (0.4 * height))):  # ~2 per digit it may hold
                 break
-            if all(abs(starts[i] - starts[k]) >= spacing and left[i] != left[k] for k in kept):
-                kept.append(i)  # (the same ink on the left: the same cut)
-        cuts += [Cut(int(round(paths[i].mean())), paths[i], float(crossed[i])) for i in kept]
+            if any(abs(starts[i] - starts[k]) < spacing for k, _, _ in kept):
+                continue
+            path = found.path(int(i))
+            left = float((before[rows, path] - before[:, a]).sum())
+            # on each side at least half a stroke as tall as a digit piece: a 2's tail may be
+            # cut off (and left out as short), a sliver shaved off a stroke's edge may not;
+            # the same ink on the left: the same cut
+            if min(left, block_ink - left) >= least and all(left != k[2] for k in kept):
+                kept.append((int(i), path, left))
+        cuts += [Cut(int(round(path.mean())), path, float(crossed[i])) for i, path, _ in kept]
     return gaps, sorted(cuts, key=lambda c: c.at)[:MAX_CUTS]
 
 
