@@ -249,7 +249,7 @@ def segment(
     for b in range(1, len(cuts)):
         for a in range(b - 1, -1, -1):
             if cuts[b].at - cuts[a].at > 2 * widest:
-                break  # the ink between these cuts is wider still: no reading as one digit
+                break  # farther apart still: bounds the pieces tried
             width = shape(a, b)[1]  # the ink's, not the cuts': a gap's cut lies mid-gap
             if best[a] == math.inf or width > widest or width < MIN_PIECE_WIDTH * height:
                 continue
