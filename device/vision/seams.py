@@ -1,6 +1,4 @@
-"""Cut paths between touching digits: from each start column, the top-to-bottom path through a
-narrow band that crosses the least ink (a seam, as in seam carving), so that digits whose boxes
-overlap, or that touch at one point, are cut where they touch and not through a stroke."""
+"""Seams: top-to-bottom paths crossing the least ink, to cut digits apart where they touch."""
 
 from __future__ import annotations
 
@@ -8,18 +6,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STRAIGHTNESS = 0.4  # the most all of a path's sideways steps may cost: of equal seams, the
-# straightest
+from device.vision.ink import block_reduce
+
+STRAIGHTNESS = (
+    0.4  # the most a path's sideways steps may cost in all: of equal seams, the straightest
+)
+MAX_ROWS = 64  # a taller glyph is searched on coarser cells: the work grows as rows x width x reach
 
 
 @dataclass(frozen=True)
 class Seams:
-    """The cheapest path of every start column, found together; `path` traces one back."""
+    """The cheapest path of every start column, found together (on cells of `scale` x `scale`
+    pixels for a tall glyph); `path` traces one back, in pixels."""
 
-    columns: np.ndarray  # (starts, offsets): the column each offset from each start stands for
+    columns: np.ndarray  # (starts, offsets): the cell column each offset from each start is
     costs: np.ndarray  # (rows, starts, offsets): the cheapest path from the top to that point
-    crossed: np.ndarray  # (starts,): ink pixels the cheapest path of each start crosses
+    crossed: np.ndarray  # (starts,): ink pixels the cheapest path of each start crosses (about)
     sideways: float  # the cost of a step to the next column
+    scale: int  # pixels a cell is wide and tall
+    shape: tuple[int, int]  # the ink's, in pixels
 
     def path(self, start: int) -> np.ndarray:
         """The column of start `start`'s cheapest path on every row, traced back from the
@@ -34,7 +39,9 @@ class Seams:
                 if 0 <= side < len(above) and above[side] + self.sideways < best:
                     best, k = above[side] + self.sideways, side
             offsets.append(k)
-        return self.columns[start, offsets[::-1]]
+        cells = self.columns[start, offsets[::-1]]
+        centres = np.repeat(cells * self.scale + self.scale // 2, self.scale)[: self.shape[0]]
+        return np.minimum(centres, self.shape[1] - 1)
 
 
 def sheared(mask: np.ndarray, slanted: np.ndarray) -> np.ndarray:
@@ -53,6 +60,14 @@ def find_seams(ink: np.ndarray, starts: np.ndarray, reach: int, within: tuple[in
     A dynamic programme over rows, every start at once: costs[row, i, k] is the cheapest path
     of start i down to offset k on that row. Written out because no library routine does seams
     held to bands; each row is a few whole-array operations."""
+    shape = ink.shape
+    scale = -(-shape[0] // MAX_ROWS)
+    if scale > 1:  # a cell is ink when any of its pixels is
+        padded = np.zeros((-(-shape[0] // scale) * scale, -(-shape[1] // scale) * scale), ink.dtype)
+        padded[: shape[0], : shape[1]] = ink
+        ink = block_reduce(padded, scale, np.maximum)
+        starts, reach = starts // scale, max(1, reach // scale)
+        within = (within[0] // scale, -(-within[1] // scale))
     rows = ink.shape[0]
     offsets = np.arange(-reach, reach + 1)
     columns = starts[:, None] + offsets[None, :]
@@ -70,5 +85,5 @@ def find_seams(ink: np.ndarray, starts: np.ndarray, reach: int, within: tuple[in
         np.minimum(cost[:, 1:], aside[:, :-1], out=cost[:, 1:])  # from offset k-1
         np.minimum(cost[:, :-1], aside[:, 1:], out=cost[:, :-1])  # from offset k+1
         np.add(cost, steps[row], out=costs[row])
-    crossed = np.floor(costs[-1].min(axis=1))  # ink is whole pixels; the steps add under 1
-    return Seams(columns, costs, crossed, sideways)
+    crossed = np.floor(costs[-1].min(axis=1)) * scale  # whole cells; the steps add under 1
+    return Seams(columns, costs, crossed, sideways, scale, shape)

@@ -31,8 +31,9 @@ CUT_COST = 0.25  # ... and per stroke it cuts through
 WIDE = 0.9  # pieces wider than this many heights pay WIDE_COST per height more ...
 LONE_WIDE = 1.2  # ... or this many, for a glyph alone on its line: most likely one digit
 WIDE_COST = 3.0
-NONE_COST = 0.5  # added to -log p(none) of a piece read as no digit: what makes a letter cost
-# less whole than cut into unsure digits, and two surely read touching digits less than whole
+# added to -log p(none) of a piece read as no digit: what makes a letter cost less whole than
+# cut into unsure digits, and two surely read touching digits less cut apart than whole
+NONE_COST = 0.5
 FLOOR = 1e-4  # probabilities below this count as this (log of 0)
 
 
