@@ -204,9 +204,10 @@ def segment(
     if piece.box[2] <= SPLIT_WIDTH * height and piece.mask.any(axis=0).all():
         return [(piece, judge(piece))]  # narrow, no gap: one digit at most
     slanted = slanted_columns(piece.mask)
-    profile = np.bincount(slanted[piece.mask], minlength=1)
+    ink = sheared(piece.mask, slanted)
+    profile = ink.sum(axis=0)  # ink pixels per slanted column
     stroke = max(1.0, stroke_width(piece.mask))
-    gaps, through_ink = candidate_cuts(profile, sheared(piece.mask, slanted), height, stroke)
+    gaps, through_ink = candidate_cuts(profile, ink, height, stroke)
     if not gaps and not through_ink and len(profile) <= SPLIT_WIDTH * height:
         return [(piece, judge(piece))]
     rows = piece.mask.shape[0]
@@ -251,8 +252,10 @@ def segment(
         for a in range(b - 1, -1, -1):
             if cuts[b].at - cuts[a].at > 2 * widest:
                 break  # farther apart still: bounds the pieces tried
+            if best[a] == math.inf:
+                continue
             width = shape(a, b)[1]  # the ink's, not the cuts': a gap's cut lies mid-gap
-            if best[a] == math.inf or width > widest or width < MIN_PIECE_WIDTH * height:
+            if width > widest or width < MIN_PIECE_WIDTH * height:
                 continue
             spanned = int(must[a + 1 : b].sum())
             if spanned and width > SPLIT_WIDTH * height:
