@@ -116,19 +116,15 @@ def activation_ranges(model: keras.Model, links: list[Chain], calibration: np.nd
     return ranges
 
 
-def equalize(model: keras.Model, calibration: np.ndarray) -> keras.Model:
-    """Rescales the model's channels in place and returns it. The float answers on the
-    calibration images are checked to stay as they were; if they do not (an architecture
-    this does not understand), the weights are put back and a ValueError says so."""
-    links = chains(model)
-    if not links:
-        return model
-    saved = model.get_weights()
-    sample = calibration[:256]
-    before = model.predict(sample, verbose=0)
-    for (norm, _, following), reach in zip(
-        links, activation_ranges(model, links, calibration), strict=True
-    ):
+def parts(model: keras.Model) -> list[keras.Model]:
+    """The model and the models nested in it that read its input (a reader and a judge paired
+    in one, say), each equalized on its own chains."""
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return [model, *(part for part in nested if part.input_shape == model.input_shape)]
+
+
+def _rescale(links: list[Chain], ranges: list[np.ndarray]) -> None:
+    for (norm, _, following), reach in zip(links, ranges, strict=True):
         kernel, *rest = following.get_weights()
         kernel4 = kernel if kernel.ndim == 4 else kernel[None, None]  # Dense after pooling
         factors = equalizing_factors(reach, input_channel_range(kernel4))
@@ -136,6 +132,21 @@ def equalize(model: keras.Model, calibration: np.ndarray) -> keras.Model:
         norm.set_weights([gamma / factors, beta / factors, *statistics])
         scaled = kernel4 * factors[None, None, :, None]
         following.set_weights([scaled.reshape(kernel.shape), *rest])
+
+
+def equalize(model: keras.Model, calibration: np.ndarray) -> keras.Model:
+    """Rescales the model's channels in place and returns it. The float answers on the
+    calibration images are checked to stay as they were; if they do not (an architecture
+    this does not understand), the weights are put back and a ValueError says so."""
+    found = [(part, chains(part)) for part in parts(model)]
+    if not any(links for _, links in found):
+        return model
+    saved = model.get_weights()
+    sample = calibration[:256]
+    before = model.predict(sample, verbose=0)
+    for part, links in found:
+        if links:
+            _rescale(links, activation_ranges(part, links, calibration))
     change = float(np.abs(model.predict(sample, verbose=0) - before).max())
     if change > 1e-4 * max(1.0, float(np.abs(before).max())):
         model.set_weights(saved)

@@ -49,6 +49,17 @@ def int8_error(model: keras.Model, calibration: np.ndarray, images: np.ndarray) 
     return float(np.abs(np.array(int8) - float_scores(model, images)).max())
 
 
+def errors_around_equalizing(
+    model: keras.Model, calibration: np.ndarray, images: np.ndarray
+) -> tuple[float, float]:
+    """int8_error before and after equalize, which must leave the float answers as they were."""
+    before = float_scores(model, images)
+    damaged = int8_error(model, calibration, images)
+    equalize(model, calibration)
+    assert np.abs(float_scores(model, images) - before).max() < 1e-4
+    return damaged, int8_error(model, calibration, images)
+
+
 def test_the_chains_of_the_digit_cnn_are_found():
     model = build_model("small")
     found = chains(model)
@@ -81,11 +92,7 @@ def test_equalizing_keeps_float_answers_and_repairs_int8():
     images, _ = font_digits(60, seed=4)
     calibration = calibration_images(x_train, 200, seed=0)
     squash_every_chain(model, 300.0)
-    before = float_scores(model, images)
-    damaged = int8_error(model, calibration, images)
-    equalize(model, calibration)
-    assert np.abs(float_scores(model, images) - before).max() < 1e-4
-    repaired = int8_error(model, calibration, images)
+    damaged, repaired = errors_around_equalizing(model, calibration, images)
     assert repaired < 0.03 and 5 * repaired < damaged, (repaired, damaged)
 
 

@@ -85,3 +85,16 @@ def test_a_piece_above_the_middle_of_its_glyph_is_no_digit():
         mask[row, start : start + 5] = True
     parts = segment(Piece((0, 0, 48, HEIGHT), mask), lambda piece: verdict(7, 0.99, 0.99))
     assert [v.digit for _, v in parts if v is not None] == [7]
+
+
+@pytest.mark.parametrize(
+    ("ink", "starts", "within"),
+    [
+        (np.zeros((0, 8)), np.array([2]), (0, 8)),  # no rows
+        (np.zeros((8, 8)), np.array([8]), (0, 8)),  # a start outside its block
+        (np.zeros((8, 8)), np.array([1]), (2, 8)),
+    ],
+)
+def test_seams_refuse_what_no_caller_may_pass(ink, starts, within):
+    with pytest.raises(ValueError, match="seams need"):
+        find_seams(ink, starts, 2, within)

@@ -8,14 +8,18 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+# train.model's keys, spelt out: importing it would load Keras before --help
+ARCHITECTURE_NAMES = ("small", "base", "wide")
+
 DESCRIPTION = """\
 Train the digitcam CNN on MNIST. Reads the four IDX .gz files from a directory, or an
 mnist.npz (--data, else $MNIST_DIR, else the Keras download, which needs internet).
 Before training, training digits and letters are photographed on synthetic paper and cut out
 by the device's own pipeline (OUT/device-crops.npz; a few minutes), so that the model also
 learns from the 28x28s the device will show it.
-Writes OUT/model.keras (the last epoch; every epoch is kept in OUT/epochs/), history.csv and
-.json, history.png, confusion.png and report.md/json. Interrupted? Run again with --resume."""
+Writes OUT/model.keras (the last epoch, its probabilities calibrated on validation data;
+every epoch is kept as trained in OUT/epochs/), history.csv and .json, history.png,
+confusion.png and report.md/json. Interrupted? Run again with --resume."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -34,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_const", const="quick", dest="profile")
     parser.add_argument("--epochs", type=int, help="override the profile's epoch count")
-    parser.add_argument("--architecture", choices=("small", "base"), help="override the CNN")
+    parser.add_argument("--architecture", choices=ARCHITECTURE_NAMES, help="override the CNN")
     parser.add_argument("--limit", type=int, help="use only the first N training images")
     parser.add_argument(
         "--letters", help="letters.npz (non-digits); default $DIGITCAM_LETTERS or shared/data"
@@ -54,6 +58,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=Path("models/digitcam.tflite"),
         help="the model that decides where the pipeline cuts glyphs (default: %(default)s)",
     )
+    parser.add_argument(
+        "--reader",
+        type=Path,
+        help="a 10-class int8 digit model (.tflite): the network trained here then only judges "
+        "`none`, and model.keras pairs the two (the reader names the digit)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for split, shuffling, init")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     return parser.parse_args(argv)
@@ -71,11 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"digitcam-train: {exc}", file=sys.stderr)
         return 2
+    from train.calibrate import calibrated_run
     from train.data import split_validation
+    from train.decision import NONE_CLASS
     from train.evaluate import evaluate_and_report
     from train.fit import PROFILES, VALIDATION_FRACTION, train
     from train.mix import build_nondigits
+    from train.pair import ReaderError, paired_run, provenance, reader_from_tflite
 
+    reader = None
+    if args.reader:
+        try:
+            reader = reader_from_tflite(args.reader)
+        except (ReaderError, ValueError, OSError) as exc:
+            print(f"digitcam-train: cannot use --reader {args.reader}: {exc}", file=sys.stderr)
+            return 2
     profile = PROFILES[args.profile]
     overrides = {
         "epochs": args.epochs,
@@ -114,7 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         data, args.out, profile, resume=args.resume, seed=args.seed, nondigits=nondigits,
         crops=crops,
     )  # fmt: skip
-    summary = evaluate_and_report(run, data, args.out, profile, letters, nondigits, crops)
+    run, temperature = calibrated_run(run, nondigits.validation, NONE_CLASS, args.out)
+    notes = {"temperature": temperature}
+    if reader is not None:
+        run = paired_run(run, reader, args.out)
+        notes["reader"] = provenance(args.reader)
+    summary = evaluate_and_report(run, data, args.out, profile, letters, nondigits, crops, notes)
     print(
         f"digit accuracy {100 * summary['test_accuracy']:.2f}%, held-out letters rejected "
         f"{100 * summary['letter_rejection']:.2f}% (p(none) >= {summary['none_threshold']}) "

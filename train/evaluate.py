@@ -109,6 +109,7 @@ def evaluate_and_report(
     letters: LetterSplit | None = None,
     nondigits: NonDigits | None = None,
     crops: DeviceCrops | None = None,
+    notes: dict | None = None,
 ) -> dict:
     """The test set and held-out letters are used here only, after training and after the
     decision rule was chosen on validation data."""
@@ -153,6 +154,7 @@ def evaluate_and_report(
         "data": data.source,
         "seconds": run.seconds,
         "device": run.device,
+        **(notes or {}),  # what the command did beyond training: calibration, a reader
     }
     (out_dir / "history.json").write_text(json.dumps(run.history, indent=2) + "\n")
     plot_history(run.history, out_dir / "history.png")

@@ -126,6 +126,28 @@ def device_crop_lines(summary: dict) -> list[str]:
     return lines
 
 
+def temperature_lines(temperature: float | None) -> list[str]:
+    if temperature is None:
+        return []
+    return [
+        f"- Probabilities calibrated: logits divided by T = {temperature:g}, the temperature "
+        "that best predicts the validation digits and non-digits (label smoothing had capped "
+        "the best probability near 0.9)"
+    ]
+
+
+def reader_lines(reader: dict | None) -> list[str]:
+    if not reader:
+        return []
+    own = reader.get("int8_accuracy")
+    figures = f", int8 {100 * own:.2f}% of the test digits on its own" if own is not None else ""
+    return [
+        f"- Paired with the digit reader {reader['file']} ({reader['sha256'][:12]}{figures}): "
+        "the reader names the digit, the network trained here says whether there is one; "
+        "the parameters below are both networks'"
+    ]
+
+
 def write_report(summary: dict, out_dir: Path) -> None:
     """report.json for programs and report.md for people."""
     (out_dir / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -145,6 +167,8 @@ def write_report(summary: dict, out_dir: Path) -> None:
         f"{summary.get('letters')}",
         *device_crop_lines(summary),
         f"- Decision rule: {rule} (chosen on the validation digits and letters)",
+        *temperature_lines(summary.get("temperature")),
+        *reader_lines(summary.get("reader")),
         f"- Architecture: {summary['architecture']}, {summary['parameters']:,} parameters",
         f"- Epochs: {summary['epochs']}, the last one kept (lowest validation loss: epoch "
         f"{summary['lowest_val_loss_epoch']})",

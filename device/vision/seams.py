@@ -60,6 +60,9 @@ def find_seams(ink: np.ndarray, starts: np.ndarray, reach: int, within: tuple[in
     A dynamic programme over rows, every start at once: costs[row, i, k] is the cheapest path
     of start i down to offset k on that row. Written out because no library routine does seams
     held to bands; each row is a few whole-array operations."""
+    inside = not starts.size or (within[0] <= starts.min() and starts.max() < within[1])
+    if ink.ndim != 2 or not ink.size or reach < 0 or not inside:
+        raise ValueError(f"seams need 2-D ink and starts in {within}, reach >= 0")
     shape = ink.shape
     scale = -(-shape[0] // MAX_ROWS)
     if scale > 1:  # a cell is ink when any of its pixels is
