@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from train.fit import TrainRun
+from train.fit import TrainRun, save_model
 
 # Label smoothing 0.1 trains the best class towards 0.91, so a sure digit scores ~0.9 and the
 # device's --min-confidence 0.5 turned away digits the model reads right (train/tried.md).
@@ -59,7 +58,5 @@ def calibrated_run(
     temperature = fit_temperature(scores, labels)
     if not sharpen(run.model, temperature):
         return run, None
-    partial = out_dir / "model.partial.keras"
-    run.model.save(partial)
-    os.replace(partial, out_dir / "model.keras")
+    save_model(run.model, out_dir / "model.keras")
     return run, temperature

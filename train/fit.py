@@ -62,6 +62,14 @@ class TrainRun:
     y_val: np.ndarray | None = None
 
 
+def save_model(model: keras.Model, path: Path) -> None:
+    """Writes the model whole beside `path`, then renames it over it: an interrupted save never
+    leaves a half-written model where convert looks."""
+    partial = path.with_name(path.stem + ".partial.keras")
+    model.save(partial)
+    os.replace(partial, path)
+
+
 def pick_strategy() -> tuple[tf.distribute.Strategy, str]:
     """Every GPU TensorFlow sees (mirrored when several), else the CPU."""
     gpus = tf.config.list_physical_devices("GPU")

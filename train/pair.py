@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from device.contract import DIGIT_LABELS, IMAGE_SIZE, LABELS, NONE_LABEL, metadata_path, sha256_of
-from train.fit import TrainRun
+from train.fit import TrainRun, save_model
 
 # The ops of a 10-class int8 model made by the base or small CNN (BatchNormalization and the
 # 1/255 rescaling folded into the convolutions by the converter), which is all a reader may be.
@@ -108,9 +108,7 @@ def paired_run(run: TrainRun, reader: keras.Model, out_dir: Path) -> TrainRun:
     model_path = out_dir / "model.keras"
     os.replace(model_path, out_dir / "judge.keras")
     both = pair(reader, run.model)
-    partial = out_dir / "model.partial.keras"
-    both.save(partial)
-    os.replace(partial, model_path)
+    save_model(both, model_path)
     return replace(run, model=both)
 
 
