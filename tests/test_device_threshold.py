@@ -7,10 +7,14 @@ import pytest
 from PIL import Image, ImageDraw
 
 from device.vision.ink import (
+    MIN_CONTRAST,
+    PEAK_RANK,
+    RELATIVE_CONTRAST,
     block_reduce,
     ink_contrast,
     ink_is_dark,
     ink_mask,
+    ink_threshold,
     reduce_frame,
 )
 
@@ -97,3 +101,18 @@ def test_block_reduce_agrees_with_numpy():
     blocks = image.reshape(15, 4, 20, 4)
     assert np.array_equal(block_reduce(image, 4, np.maximum), blocks.max(axis=(1, 3)))
     assert np.array_equal(block_reduce(image, 4, np.minimum), blocks.min(axis=(1, 3)))
+
+
+@pytest.mark.parametrize("strength", [0.0, 0.3, 0.41, 0.9])
+def test_the_ink_threshold_is_a_share_of_the_fifth_strongest_cell(strength):
+    """The cut is the floor, or 30% of the 5th-highest cell peak when that is higher,
+    however many strong peaks there are (the search looks at the strong ones only)."""
+    rng = np.random.default_rng(int(strength * 100))
+    contrast = (rng.random((120, 160)) * 0.35).astype(np.float32)
+    for count in (0, 3, 4, 5, 6, 40):
+        frame = contrast.copy()
+        cells = rng.choice(30 * 40, count, replace=False)
+        frame[cells // 40 * 4, cells % 40 * 4] = strength + rng.random(count) * 0.05
+        peaks = np.sort(block_reduce(frame, 4, np.maximum).ravel())
+        expected = max(MIN_CONTRAST, RELATIVE_CONTRAST * float(peaks[-PEAK_RANK]))
+        assert ink_threshold(frame) == pytest.approx(expected, abs=0)

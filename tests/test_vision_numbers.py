@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+import device.vision.segment as segment_module
 from device.vision.glyphs import MAX_GLYPHS, describe, find_glyphs
 from device.vision.lines import text_lines
 from device.vision.read import read_digit
@@ -156,3 +157,89 @@ def test_a_glyph_wider_than_any_reading_is_never_one_digit():
     judge, calls = fixed_judge(2, 0.99)
     band = Piece((0, 0, 2000, 40), np.ones((40, 2000), bool))
     assert segment(band, judge) == [(band, None)] and calls == []
+
+
+def outline(mask: np.ndarray, x: int, y: int, w: int, h: int, stroke: int = 4) -> None:
+    """Draws a digit-like closed box (a 0) into mask."""
+    mask[y : y + h, x : x + w] = True
+    mask[y + stroke : y + h - stroke, x + stroke : x + w - stroke] = False
+
+
+def touching_pair(mask: np.ndarray, x: int, y: int, width: int, h: int = 40) -> None:
+    """Two boxes side by side, joined by a short bar at mid-height: digits that touch."""
+    half = (width - 3) // 2
+    outline(mask, x, y, half, h)
+    outline(mask, x + width - half, y, half, h)
+    mask[y + h // 2 - 1 : y + h // 2 + 2, x + half : x + width - half] = True
+
+
+def judge_by_width(widest_digit: int):
+    """A model that reads a piece wider than `widest_digit` as an 8 at 0.96 (two touching
+    digits look like one to a model that knows no better), a narrower one surely."""
+
+    def judge(piece: Piece) -> Verdict:
+        wide = piece.box[2] > widest_digit
+        p = 0.96 if wide else 0.99
+        return Verdict(8 if wide else 5, p, p, np.zeros((28, 28), np.uint8))
+
+    return judge
+
+
+def test_a_number_written_as_one_glyph_is_measured_by_its_digits_height():
+    """A drifting baseline makes the glyph's box far taller than its digits (70 px against
+    40): a touching pair 1.2 digits wide must not pass as one digit 0.7 box-heights wide."""
+    mask = np.zeros((70, 150), bool)
+    outline(mask, 0, 0, 24, 40)
+    outline(mask, 34, 12, 24, 40)
+    touching_pair(mask, 68, 30, 48)
+    parts = segment(Piece((0, 0, 150, 70), mask), judge_by_width(40), height=70)
+    assert [v.digit for _, v in parts] == [5, 5, 5, 5]
+
+
+def test_only_a_lone_glyph_read_whole_may_be_wider_than_a_digit():
+    """A glyph alone on its line may be one wide digit when read whole; a number written as
+    one glyph is alone on its line too, but its pieces get no such allowance."""
+    mask = np.zeros((40, 84), bool)
+    outline(mask, 0, 0, 24, 40)
+    touching_pair(mask, 36, 0, 46)  # 1.15 heights: a lone digit may be that wide
+    parts = segment(Piece((0, 0, 84, 40), mask), judge_by_width(40), height=40, alone=True)
+    assert [v.digit for _, v in parts] == [5, 5, 5]
+    lone = np.zeros((40, 46), bool)
+    touching_pair(lone, 0, 0, 46)
+    parts = segment(Piece((0, 0, 46, 40), lone), judge_by_width(40), height=40, alone=True)
+    assert [v.digit for _, v in parts] == [8]
+
+
+def never_sure(monkeypatch):
+    """segment without its shortcut: the glyph read whole always goes through the search."""
+    whole_reading = segment_module._whole_reading
+
+    def unsure(*args):
+        found = whole_reading(*args)
+        return None if found is None else (found[0], False)
+
+    monkeypatch.setattr(segment_module, "_whole_reading", unsure)
+
+
+def test_a_glyph_sure_whole_is_read_as_the_full_search_reads_it(monkeypatch):
+    """Reading a glyph whole without searching for cuts when no cut can cost less changes no
+    reading: the same pieces and verdicts as the full search, for sure and unsure models."""
+    glyphs = []
+    for width in (34, 40, 46, 52, 60):
+        mask = np.zeros((40, width), bool)
+        touching_pair(mask, 0, 0, width)
+        glyphs.append(Piece((5, 7, width, 40), mask))
+    glyphs.append(bars((0, 6), (9, 40)))  # a narrow gap inside
+    glyphs.append(bars((0, 6), (14, 20)))
+    judges = [fixed_judge(3, p)[0] for p in (0.999, 0.9, 0.8, 0.5)]
+    judges += [fixed_judge(None, 0.9)[0], judge_by_width(30), judge_by_width(44)]
+    cases = [(g, j, h, alone) for g in glyphs for j in judges for h in (30, 40, 55)
+             for alone in (False, True)]  # fmt: skip
+    fast = [segment(g, j, height=h, alone=alone) for g, j, h, alone in cases]
+    sure, sure_calls = fixed_judge(0, 0.99)
+    segment(glyphs[0], sure)  # 0.85 heights: wider than one digit may be, read whole
+    never_sure(monkeypatch)
+    assert [segment(g, j, height=h, alone=alone) for g, j, h, alone in cases] == fast
+    searched, searched_calls = fixed_judge(0, 0.99)
+    segment(glyphs[0], searched)
+    assert len(sure_calls) == 1 and len(searched_calls) > 1  # the cuts were tried, and lost

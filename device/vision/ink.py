@@ -122,14 +122,15 @@ def ink_contrast(grey: np.ndarray) -> np.ndarray:
     else:
         level = paper_cells(lightest)
     # contrast = (level - margin - pixel) / max(level, floor), with the per-cell parts
-    # computed on the cells and broadcast over their pixels: (cell rows, CELL, cell cols, CELL)
+    # computed on the cells, widened to pixel columns and broadcast over each cell's rows:
+    # (cell rows, CELL, columns), whose long rows numpy runs through fast
     margin = noise_margin(level.astype(np.float32) - padded[::CELL, ::CELL])
     floor = max(0.3 * float(grey_percentiles(level, (50.0,))[0]), 1.0)  # deep shadow: no ~0
     scale = 1.0 / np.maximum(level.astype(np.float32), floor)
     offset = (level - np.float32(margin)) * scale
-    pixels = padded.reshape(level.shape[0], CELL, level.shape[1], CELL)
-    contrast = np.multiply(pixels, scale[:, None, :, None], dtype=np.float32)
-    np.subtract(offset[:, None, :, None], contrast, out=contrast)
+    pixels = padded.reshape(level.shape[0], CELL, padded.shape[1])
+    contrast = np.multiply(pixels, np.repeat(scale, CELL, axis=1)[:, None], dtype=np.float32)
+    np.subtract(np.repeat(offset, CELL, axis=1)[:, None], contrast, out=contrast)
     np.clip(contrast, 0.0, 1.0, out=contrast)
     return contrast.reshape(padded.shape)[:rows, :cols]
 
@@ -147,7 +148,11 @@ def ink_threshold(contrast: np.ndarray) -> float:
     if peaks.size == 0:
         peaks = contrast.ravel()
     rank = min(PEAK_RANK, peaks.size)
-    strongest = float(np.partition(peaks, peaks.size - rank)[peaks.size - rank])
+    # only peaks strong enough to raise the floor can change it: fewer to partition
+    strong = peaks[peaks > MIN_CONTRAST / RELATIVE_CONTRAST]
+    if strong.size < rank:
+        return MIN_CONTRAST
+    strongest = float(np.partition(strong, strong.size - rank)[strong.size - rank])
     return max(MIN_CONTRAST, RELATIVE_CONTRAST * strongest)
 
 

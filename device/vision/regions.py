@@ -73,7 +73,7 @@ def label_runs(mask: np.ndarray) -> Runs:
 def region_mask(runs: Runs, labels: tuple[int, ...], box: tuple[int, int, int, int]) -> np.ndarray:
     """Boolean mask, the size of `box`, of the pixels belonging to the given components."""
     x, y, w, h = box
-    chosen = np.isin(runs.label, labels)
+    chosen = runs.label == labels[0] if len(labels) == 1 else np.isin(runs.label, labels)
     row, start, end = runs.row[chosen] - y, runs.start[chosen] - x, runs.end[chosen] - x
     lengths = end - start
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)

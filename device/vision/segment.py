@@ -16,7 +16,8 @@ Box = tuple[int, int, int, int]  # x, y, w, h
 
 SPLIT_WIDTH = 0.8  # glyphs wider than this many heights may be several digits
 MAX_PIECE_WIDTH = 1.25  # no piece wider than this many heights is one digit ...
-LONE_MAX_WIDTH = 1.5  # ... or this many, for a glyph alone on its line (a 2 with a long tail)
+LONE_MAX_WIDTH = 1.5  # ... or this many, for a glyph alone on its line read whole (a 2 with a
+# long tail); a piece cut from it has others beside it, so it is held to MAX_PIECE_WIDTH
 GAP_SPAN_COST = 1.0  # a piece spanning a wide empty gap: a broken digit, rarely
 MIN_PIECE_WIDTH = 0.06  # nor narrower (a 1 is a few stroke widths)
 MIN_PIECE_HEIGHT = 0.45  # a shorter piece (a 2's long tail, a dot) is no digit of its own
@@ -29,7 +30,7 @@ MAX_CUTS = 24  # candidate cuts per glyph: bounds the classifier calls
 PIECE_COST = 0.15  # -log(probability) added per piece: a cut must pay for itself
 CUT_COST = 0.25  # ... and per stroke it cuts through
 WIDE = 0.9  # pieces wider than this many heights pay WIDE_COST per height more ...
-LONE_WIDE = 1.2  # ... or this many, for a glyph alone on its line: most likely one digit
+LONE_WIDE = 1.2  # ... or this many, for a glyph alone on its line read whole: most likely one digit
 WIDE_COST = 3.0
 # added to -log p(none) of a piece read as no digit: what makes a letter cost less whole than
 # cut into unsure digits, and two surely read touching digits less cut apart than whole
@@ -87,13 +88,15 @@ def slanted_columns(mask: np.ndarray) -> np.ndarray:
     if ys.size == 0:
         return np.zeros(mask.shape, np.int64)
     middle = (mask.shape[0] - 1) / 2
-
-    def peakiness(slant: float) -> float:
-        shifted = np.floor(xs - slant * (ys - middle) + 0.5).astype(np.int64)
-        profile = np.bincount(shifted - shifted.min())
-        return float(np.dot(profile, profile))
-
-    best = max(SLANTS, key=lambda s: (peakiness(s), -abs(s)))
+    # every slant's profile in one bincount: slant i's columns from i * span on
+    slants = np.array(SLANTS)[:, None]
+    shifted = np.floor(xs - slants * (ys - middle) + 0.5).astype(np.int64)
+    shifted -= shifted.min(axis=1, keepdims=True)
+    span = int(shifted.max()) + 1
+    profiles = np.bincount((shifted + span * np.arange(len(SLANTS))[:, None]).ravel())
+    profiles = np.pad(profiles, (0, span * len(SLANTS) - profiles.size))
+    peakiness = (profiles.reshape(len(SLANTS), span).astype(np.float64) ** 2).sum(axis=1)
+    best = max(SLANTS, key=lambda s: (peakiness[SLANTS.index(s)], -abs(s)))
     rows, cols = np.indices(mask.shape)
     # floor(x + 0.5), not round: halves rounded to even would fold a row's pixels in pairs
     shifted = np.floor(cols - best * (rows - middle) + 0.5).astype(np.int64)
@@ -119,6 +122,24 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
+def gap_columns(profile: np.ndarray) -> list[int]:
+    """The middle column of each empty column run inside the glyph."""
+    return [(a + b) // 2 for a, b in _runs(profile == 0) if a > 0 and b < len(profile)]
+
+
+def tallest_block(ink: np.ndarray, gaps: list[int]) -> float:
+    """The height of the tallest block of ink between gap columns: a number written as one
+    glyph has the height of its digits, not of its box, which its baseline's drift makes
+    taller."""
+    edges = [0, *gaps, ink.shape[1]]
+    tallest = 0
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        rows = np.flatnonzero(ink[:, a:b].any(axis=1))
+        if rows.size:
+            tallest = max(tallest, int(rows[-1] - rows[0] + 1))
+    return float(tallest)
+
+
 def candidate_cuts(
     profile: np.ndarray, ink: np.ndarray, height: float, stroke: float
 ) -> tuple[list[int], list[Cut]]:
@@ -127,7 +148,7 @@ def candidate_cuts(
     ink, fewer than their neighbours (touching digits); narrow blocks get no ink cut, which
     keeps the model calls few."""
     width = len(profile)
-    gaps = [(a + b) // 2 for a, b in _runs(profile == 0) if a > 0 and b < width]
+    gaps = gap_columns(profile)
     margin = max(1, int(MIN_PIECE_WIDTH * height))
     spacing = max(2, int(CUT_SPACING * height))
     reach = max(1, int(SEAM_REACH * height))
@@ -194,33 +215,66 @@ def _reaches(piece: Piece, row: int) -> bool:
     return piece.box[1] <= row < piece.box[1] + piece.box[3]
 
 
+def _whole_reading(
+    piece: Piece,
+    profile: np.ndarray,
+    judge: Judge,
+    height: float,
+    widest: float,
+    wide_from: float,
+) -> tuple[Part, bool] | None:
+    """The glyph read whole, as the cheapest-cut search in `segment` would read it, and whether
+    no cut can beat it: every other reading has two inked pieces or more, each costing at
+    least PIECE_COST, so a whole glyph that costs less than two of them is the answer and the
+    seams need not be searched (most single digits). None when the search may not take it
+    whole. The glyph's box is tight around its ink, so it is that search's whole piece."""
+    width = len(profile)  # its ink's width in slanted columns
+    if not MIN_PIECE_WIDTH * height <= width <= widest or piece.box[3] < MIN_PIECE_HEIGHT * height:
+        return None
+    spanned = sum(_gap_width(profile, c) >= GAP_CUT * height for c in gap_columns(profile))
+    if spanned and width > SPLIT_WIDTH * height:
+        return None
+    verdict = judge(piece)
+    cost = _cost(piece, verdict, height, wide_from) + GAP_SPAN_COST * spanned
+    return (piece, verdict), cost < 2 * PIECE_COST
+
+
 def segment(
     piece: Piece, judge: Judge, height: float | None = None, alone: bool = False
 ) -> list[Part]:
     """The pieces a glyph is read as, left to right, with their verdicts: the glyph itself when
     it is narrow enough for one digit, else the cheapest cut into digit-wide pieces (a piece
-    too short for a digit gets no verdict). `alone`: the glyph is alone on its line."""
+    too short for a digit gets no verdict). `alone`: the glyph is alone on its line, so read
+    whole it may be wider (LONE_MAX_WIDTH, LONE_WIDE); its pieces may not."""
     height = float(height or piece.box[3])
     if piece.box[2] <= SPLIT_WIDTH * height and piece.mask.any(axis=0).all():
         return [(piece, judge(piece))]  # narrow, no gap: one digit at most
     slanted = slanted_columns(piece.mask)
     ink = sheared(piece.mask, slanted)
     profile = ink.sum(axis=0)  # ink pixels per slanted column
+    height = min(height, tallest_block(ink, gap_columns(profile)))
+    rows = piece.mask.shape[0]
+    widest, wide_from = MAX_PIECE_WIDTH * height, WIDE
+    whole_widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
+    whole_wide_from = LONE_WIDE if alone else WIDE
+    whole = _whole_reading(piece, profile, judge, height, whole_widest, whole_wide_from)
+    if whole is not None and whole[1]:
+        return [whole[0]]
     stroke = max(1.0, stroke_width(piece.mask))
     gaps, through_ink = candidate_cuts(profile, ink, height, stroke)
     if not gaps and not through_ink and len(profile) <= SPLIT_WIDTH * height:
-        return [(piece, judge(piece))]
-    rows = piece.mask.shape[0]
+        return [whole[0] if whole else (piece, judge(piece))]
     gap_cuts = [Cut.straight(c, rows) for c in gaps]
     inner = sorted(gap_cuts + through_ink, key=lambda c: c.at)
     cuts = [Cut.straight(0, rows), *inner, Cut.straight(len(profile), rows)]
     wide_gaps = [c for c in gap_cuts if _gap_width(profile, c.at) >= GAP_CUT * height]
     must = np.array([any(c is gap for gap in wide_gaps) for c in cuts])
-    widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
     cut_cost = [0.0] + [CUT_COST * c.crossed / stroke for c in cuts[1:-1]] + [0.0]
     middle = piece.box[1] + piece.box[3] // 2  # every digit of a glyph reaches across it
     shapes: dict[tuple[int, int], tuple[Piece | None, int]] = {}
     judged: dict[tuple[int, int], Part | None] = {}
+    if whole is not None:  # judged above, not sure enough to skip the cuts
+        judged[(0, len(cuts) - 1)] = whole[0]
 
     def shape(a: int, b: int) -> tuple[Piece | None, int]:
         """The piece between cuts a and b, and its ink's width in slanted columns."""
@@ -250,12 +304,13 @@ def segment(
     best[0] = 0.0
     for b in range(1, len(cuts)):
         for a in range(b - 1, -1, -1):
-            if cuts[b].at - cuts[a].at > 2 * widest:
+            if cuts[b].at - cuts[a].at > 2 * whole_widest:
                 break  # farther apart still: bounds the pieces tried
             if best[a] == math.inf:
                 continue
+            is_whole = a == 0 and b == len(cuts) - 1
             width = shape(a, b)[1]  # the ink's, not the cuts': a gap's cut lies mid-gap
-            if width > widest or width < MIN_PIECE_WIDTH * height:
+            if width > (whole_widest if is_whole else widest) or width < MIN_PIECE_WIDTH * height:
                 continue
             spanned = int(must[a + 1 : b].sum())
             if spanned and width > SPLIT_WIDTH * height:
@@ -263,11 +318,11 @@ def segment(
             judged_part = part(a, b)
             cost = cut_cost[a] + GAP_SPAN_COST * spanned
             if judged_part is not None:
-                cost += _cost(*judged_part, height, LONE_WIDE if alone else WIDE)
+                cost += _cost(*judged_part, height, whole_wide_from if is_whole else wide_from)
             if best[a] + cost < best[b]:
                 best[b], back[b] = best[a] + cost, a
     if best[-1] == math.inf:  # no reading fits the widths (a long stroke, a row of scribble)
-        if piece.box[2] > widest:
+        if piece.box[2] > whole_widest:
             return [(piece, None)]  # wider than any digit: never one confident digit
         return [(piece, judge(piece))]
     found, b = [], len(cuts) - 1
