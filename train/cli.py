@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--synthetic", type=int, help="synthetic non-digits to generate (20000)")
     parser.add_argument("--label-smoothing", type=float, help="label smoothing (0.1)")
     parser.add_argument(
+        "--elastic", type=float, metavar="P", help="share of images elastically distorted (0)"
+    )
+    parser.add_argument(
         "--device-crops",
         type=int,
         metavar="N",
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "synthetic": args.synthetic,
         "label_smoothing": args.label_smoothing,
         "device_crops": args.device_crops,
+        "elastic": args.elastic,
     }
     profile = replace(profile, **{k: v for k, v in overrides.items() if v is not None})
     if args.limit:

@@ -148,6 +148,7 @@ def evaluate_and_report(
         else None,
         "nondigit_share": profile.nondigit_share,
         "label_smoothing": profile.label_smoothing,
+        "elastic": profile.elastic,
         "letters": letters.source if letters else None,
         "train_images": run.train_images,
         "validation_images": run.validation_images,

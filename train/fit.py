@@ -38,6 +38,8 @@ class Profile:
     # pipeline, beside the raw ones: `none` learnt on EMNIST's 28x28s alone missed 44% of the
     # device's crops of validation letters (train/tried.md)
     device_crops: int = 8000
+    # share of images elastically distorted (train/augment.py); 0 in the default recipe
+    elastic: float = 0.0
 
 
 VALIDATION_FRACTION = 0.05
@@ -133,6 +135,7 @@ def train(
         batch,
         share=profile.nondigit_share,
         augment=profile.augment,
+        elastic=profile.elastic,
         seed=seed,
         epoch_digits=len(x_tr),
     )

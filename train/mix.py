@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from device.contract import LABELS, NONE_LABEL
-from train.augment import augment_batch
+from train.augment import Augmentation, augment_batch
 from train.letters import LetterSplit
 from train.nondigits import make_nondigits
 
@@ -60,6 +60,7 @@ def mixed_training(
     augment: bool,
     seed: int,
     epoch_digits: int | None = None,
+    elastic: float = 0.0,
 ) -> tuple[tf.data.Dataset, int]:
     """An endless augmented stream where `share` of each batch on average is non-digits, and the
     steps that make one epoch (`epoch_digits` digits seen, default every digit once)."""
@@ -75,7 +76,10 @@ def mixed_training(
         per_epoch = int(np.ceil(per_epoch / (1 - share)))
     ds = ds.batch(batch_size).map(_one_hot, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
-        ds = ds.map(lambda im, lab: (augment_batch(im), lab), num_parallel_calls=tf.data.AUTOTUNE)
+        aug = Augmentation(elastic_p=elastic)
+        ds = ds.map(
+            lambda im, lab: (augment_batch(im, aug), lab), num_parallel_calls=tf.data.AUTOTUNE
+        )
     return ds.prefetch(tf.data.AUTOTUNE), int(np.ceil(per_epoch / batch_size))
 
 
