@@ -252,7 +252,9 @@ def segment(
     slanted = slanted_columns(piece.mask)
     ink = sheared(piece.mask, slanted)
     profile = ink.sum(axis=0)  # ink pixels per slanted column
-    height = min(height, tallest_block(ink, gap_columns(profile)))
+    gaps = gap_columns(profile)
+    if gaps:  # digits written apart: measured by their own height, not the drifting line's
+        height = min(height, tallest_block(ink, gaps))
     rows = piece.mask.shape[0]
     widest, wide_from = MAX_PIECE_WIDTH * height, WIDE
     whole_widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
