@@ -43,7 +43,7 @@ def training_summary(keras_path: Path) -> dict:
         *("decision", "none_threshold", "nondigit_share", "label_smoothing", "train_nondigits"),
         *("train_letters", "validation_letters", "letters", "device_crops"),
         *("validation_device_digit_accuracy", "validation_device_letter_rejection"),
-        *("temperature", "reader"),
+        *("temperature", "reader", "elastic"),
     )
     summary = json.loads(report.read_text())
     return {key: summary[key] for key in keep if key in summary} | {

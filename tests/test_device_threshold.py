@@ -103,7 +103,7 @@ def test_block_reduce_agrees_with_numpy():
     assert np.array_equal(block_reduce(image, 4, np.minimum), blocks.min(axis=(1, 3)))
 
 
-@pytest.mark.parametrize("strength", [0.0, 0.3, 0.41, 0.9])
+@pytest.mark.parametrize("strength", [0.0, 0.3, float(np.float32(0.4)), 0.41, 0.9])
 def test_the_ink_threshold_is_a_share_of_the_fifth_strongest_cell(strength):
     """The cut is the floor, or 30% of the 5th-highest cell peak when that is higher,
     however many strong peaks there are (the search looks at the strong ones only)."""
@@ -112,7 +112,9 @@ def test_the_ink_threshold_is_a_share_of_the_fifth_strongest_cell(strength):
     for count in (0, 3, 4, 5, 6, 40):
         frame = contrast.copy()
         cells = rng.choice(30 * 40, count, replace=False)
-        frame[cells // 40 * 4, cells % 40 * 4] = strength + rng.random(count) * 0.05
+        frame[cells // 40 * 4, cells % 40 * 4] = strength + rng.random(count) * 0.05 * strength
+        if strength and count:  # one peak exactly where 30% of it first tops the floor
+            frame[cells[0] // 40 * 4, cells[0] % 40 * 4] = np.float32(0.4)
         peaks = np.sort(block_reduce(frame, 4, np.maximum).ravel())
         expected = max(MIN_CONTRAST, RELATIVE_CONTRAST * float(peaks[-PEAK_RANK]))
         assert ink_threshold(frame) == pytest.approx(expected, abs=0)

@@ -92,6 +92,16 @@ def test_sigterm_stops_predict_like_ctrl_c(tmp_path):
     assert err.splitlines()[-1] == "digitcam predict: interrupted" and "Traceback" not in err
 
 
+def test_sigterm_to_the_whole_group_ends_the_workers_quietly(tmp_path):
+    """timeout(1) and `systemctl stop` signal every process of the group, the workers too:
+    they end without a traceback, and predict says it was interrupted."""
+    predict = predict_reading(tmp_path)
+    os.killpg(predict.pid, signal.SIGTERM)
+    out, err = predict.communicate(timeout=60)
+    assert predict.returncode == 130
+    assert err.splitlines()[-1] == "digitcam predict: interrupted" and "Traceback" not in err
+
+
 def test_workers_are_capped_by_cores_and_memory(monkeypatch):
     import device.files.batch as batch
 

@@ -58,12 +58,16 @@ def _smoothed_noise(batch: tf.Tensor, size: int, sigma: float) -> tf.Tensor:
 
 
 def elastic(images: tf.Tensor, alpha: float, sigma: float) -> tf.Tensor:
-    """Each (B, H, W, 1) image resampled (bilinear, zeros outside) at its pixels displaced by
-    alpha x a Gaussian-smoothed random field. By hand: keras.ops.image.elastic_transform
-    draws the same noise for both axes (a warp along the diagonal only) and needs a static
-    batch size, which a tf.data stream does not have."""
+    """Each (B, H, W, 1) image warped by alpha x a Gaussian-smoothed random field. By hand:
+    keras.ops.image.elastic_transform draws the same noise for both axes (a warp along the
+    diagonal only) and needs a static batch size, which a tf.data stream does not have."""
+    return warp(images, alpha * _smoothed_noise(tf.shape(images)[0], images.shape[1], sigma))
+
+
+def warp(images: tf.Tensor, shift: tf.Tensor) -> tf.Tensor:
+    """Each (B, H, W, 1) image resampled (bilinear, zeros outside) at each pixel displaced by
+    shift (B, H, W, 2): rows, then columns."""
     batch, size = tf.shape(images)[0], images.shape[1]
-    shift = alpha * _smoothed_noise(batch, size, sigma)
     rows, cols = tf.meshgrid(tf.range(size, dtype=tf.float32), tf.range(size, dtype=tf.float32),
                              indexing="ij")  # fmt: skip
     y, x = rows + shift[..., 0], cols + shift[..., 1]

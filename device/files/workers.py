@@ -39,6 +39,9 @@ def _worker_main(
     for end in inherited:
         end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # a forked worker has the parent's SIGTERM handler (KeyboardInterrupt: a traceback);
+    # SIGTERM to the whole group (timeout, systemctl stop) must simply end it
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         model = load_model(model_path, threads)
     except Exception as exc:

@@ -149,7 +149,7 @@ def ink_threshold(contrast: np.ndarray) -> float:
         peaks = contrast.ravel()
     rank = min(PEAK_RANK, peaks.size)
     # only peaks strong enough to raise the floor can change it: fewer to partition
-    strong = peaks[peaks > MIN_CONTRAST / RELATIVE_CONTRAST]
+    strong = peaks[RELATIVE_CONTRAST * peaks.astype(np.float64) > MIN_CONTRAST]
     if strong.size < rank:
         return MIN_CONTRAST
     strongest = float(np.partition(strong, strong.size - rank)[strong.size - rank])
