@@ -9,24 +9,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from device.vision.cuts import (
+    MIN_PIECE_HEIGHT,
+    MIN_PIECE_WIDTH,
+    SPLIT_WIDTH,
+    Cut,
+    gap_columns,
+    gap_width,
+    ink_cuts,
+    slanted_columns,
+    tallest_block,
+)
 from device.vision.mnist28 import stroke_width
-from device.vision.seams import find_seams, sheared
+from device.vision.seams import sheared
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 
-SPLIT_WIDTH = 0.8  # glyphs wider than this many heights may be several digits
 MAX_PIECE_WIDTH = 1.25  # no piece wider than this many heights is one digit ...
 LONE_MAX_WIDTH = 1.5  # ... or this many, for a glyph alone on its line read whole (a 2 with a
 # long tail); a piece cut from it has others beside it, so it is held to MAX_PIECE_WIDTH
 GAP_SPAN_COST = 1.0  # a piece spanning a wide empty gap: a broken digit, rarely
-MIN_PIECE_WIDTH = 0.06  # nor narrower (a 1 is a few stroke widths)
-MIN_PIECE_HEIGHT = 0.45  # a shorter piece (a 2's long tail, a dot) is no digit of its own
-SHORT_COST = 3.0  # the cost of leaving such a piece out, unread
+SHORT_COST = 3.0  # the cost of leaving a piece shorter than MIN_PIECE_HEIGHT out, unread
 GAP_CUT = 0.04  # an empty column run this wide (in heights) always separates two glyphs
-CUT_INK = 0.34  # a candidate cut crosses at most this much ink (fraction of the height)
-CUT_SPACING = 0.1  # candidate cuts closer than this (in heights) are one cut
-SEAM_REACH = 0.15  # a cut may wander this far (in heights) from a straight line
-MAX_CUTS = 24  # candidate cuts per glyph: bounds the classifier calls
 PIECE_COST = 0.15  # -log(probability) added per piece: a cut must pay for itself
 CUT_COST = 0.25  # ... and per stroke it cuts through
 WIDE = 0.9  # pieces wider than this many heights pay WIDE_COST per height more ...
@@ -64,46 +68,6 @@ class Piece:
 
 
 @dataclass(frozen=True)
-class Cut:
-    """A cut through a glyph from top to bottom: pixels at or right of `path` (a slanted column
-    per row) lie right of it."""
-
-    at: int  # where it lies, in slanted columns
-    path: np.ndarray = field(compare=False, repr=False)
-    crossed: float = 0.0  # ink pixels it crosses
-
-    @classmethod
-    def straight(cls, at: int, rows: int) -> Cut:
-        return cls(at, np.full(rows, at, np.int64))
-
-
-SLANTS = (-0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4)  # shifts per row tried
-
-
-def slanted_columns(mask: np.ndarray) -> np.ndarray:
-    """Each pixel's column once the glyph's slant is taken out, from 0: the shear whose column
-    profile is peakiest (upright strokes pile up in few columns), so that italic digits which
-    overlap in plain columns are apart in slanted ones."""
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
-        return np.zeros(mask.shape, np.int64)
-    middle = (mask.shape[0] - 1) / 2
-    # every slant's profile in one bincount: slant i's columns from i * span on
-    slants = np.array(SLANTS)[:, None]
-    shifted = np.floor(xs - slants * (ys - middle) + 0.5).astype(np.int64)
-    shifted -= shifted.min(axis=1, keepdims=True)
-    span = int(shifted.max()) + 1
-    profiles = np.bincount((shifted + span * np.arange(len(SLANTS))[:, None]).ravel())
-    profiles = np.pad(profiles, (0, span * len(SLANTS) - profiles.size))
-    peakiness = (profiles.reshape(len(SLANTS), span).astype(np.float64) ** 2).sum(axis=1)
-    best = max(SLANTS, key=lambda s: (peakiness[SLANTS.index(s)], -abs(s)))
-    rows, cols = np.indices(mask.shape)
-    # floor(x + 0.5), not round: halves rounded to even would fold a row's pixels in pairs
-    shifted = np.floor(cols - best * (rows - middle) + 0.5).astype(np.int64)
-    return shifted - shifted[mask].min()
-
-
-@dataclass(frozen=True)
 class Verdict:
     """What the classifier said about a piece."""
 
@@ -114,87 +78,6 @@ class Verdict:
 
 
 Judge = Callable[[Piece], Verdict]
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) of each run of True."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(np.int8)))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
-def gap_columns(profile: np.ndarray) -> list[int]:
-    """The middle column of each empty column run inside the glyph."""
-    return [(a + b) // 2 for a, b in _runs(profile == 0) if a > 0 and b < len(profile)]
-
-
-def tallest_block(ink: np.ndarray, gaps: list[int]) -> float:
-    """The height of the tallest block of ink between gap columns: a number written as one
-    glyph has the height of its digits, not of its box, which its baseline's drift makes
-    taller."""
-    edges = [0, *gaps, ink.shape[1]]
-    tallest = 0
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        rows = np.flatnonzero(ink[:, a:b].any(axis=1))
-        if rows.size:
-            tallest = max(tallest, int(rows[-1] - rows[0] + 1))
-    return float(tallest)
-
-
-def candidate_cuts(
-    profile: np.ndarray, ink: np.ndarray, height: float, stroke: float
-) -> tuple[list[int], list[Cut]]:
-    """Gap columns (the middles of empty column runs) and ink cuts: inside the blocks of ink
-    between gaps that are too wide for one digit, the seams (see seams.py) that cross little
-    ink, fewer than their neighbours (touching digits); narrow blocks get no ink cut, which
-    keeps the model calls few."""
-    width = len(profile)
-    gaps = gap_columns(profile)
-    margin = max(1, int(MIN_PIECE_WIDTH * height))
-    spacing = max(2, int(CUT_SPACING * height))
-    reach = max(1, int(SEAM_REACH * height))
-    before = np.pad(np.cumsum(ink, axis=1), ((0, 0), (1, 0)))  # ink left of each column
-    rows = np.arange(ink.shape[0])
-    least = stroke * MIN_PIECE_HEIGHT * height / 2  # on each side of a seam: see below
-    cuts: list[Cut] = []
-    for a, b in zip([0, *gaps], [*gaps, width], strict=True):
-        if b - a <= SPLIT_WIDTH * height or b - a <= 2 * margin:
-            continue
-        starts = np.arange(a + margin, b - margin, 2)  # neighbours' seams mostly meet
-        found = find_seams(ink, starts, reach, (a, b))
-        crossed = found.crossed
-        smooth = np.convolve(np.pad(crossed, 1, mode="edge"), np.ones(3) / 3, mode="valid")
-        around = np.pad(smooth, 1, constant_values=np.inf)
-        low = (smooth <= CUT_INK * height) & (smooth <= around[:-2]) & (smooth <= around[2:])
-        block_ink = (before[:, b] - before[:, a]).sum()
-        # of cuts crossing as much ink, the most even first (judged by the straight line at
-        # the start: a seam is traced only when it may be kept)
-        straight_left = (before[:, starts] - before[:, a : a + 1]).sum(axis=0)
-        evenness = np.minimum(straight_left, block_ink - straight_left)
-        kept: list[tuple[int, np.ndarray, float]] = []  # start index, path, ink on its left
-        for i in sorted(np.flatnonzero(low), key=lambda i: (crossed[i], -evenness[i])):
-            if len(kept) == max(2, int((b - a) / (0.4 * height))):  # ~2 per digit it may hold
-                break
-            if any(abs(starts[i] - starts[k]) < spacing for k, _, _ in kept):
-                continue
-            path = found.path(int(i))
-            left = float((before[rows, path] - before[:, a]).sum())
-            # on each side at least half a stroke as tall as a digit piece: a 2's tail may be
-            # cut off (and left out as short), a sliver shaved off a stroke's edge may not;
-            # the same ink on the left: the same cut
-            if min(left, block_ink - left) >= least and all(left != k[2] for k in kept):
-                kept.append((int(i), path, left))
-        cuts += [Cut(int(round(path.mean())), path, float(crossed[i])) for i, path, _ in kept]
-    return gaps, sorted(cuts, key=lambda c: c.at)[:MAX_CUTS]
-
-
-def _gap_width(profile: np.ndarray, column: int) -> int:
-    """Width of the empty column run around `column`."""
-    left = right = column
-    while left > 0 and profile[left - 1] == 0:
-        left -= 1
-    while right < len(profile) and profile[right] == 0:
-        right += 1
-    return right - left
 
 
 Part = tuple[Piece, "Verdict | None"]  # None: left out by its shape, never shown to the model
@@ -217,7 +100,8 @@ def _reaches(piece: Piece, row: int) -> bool:
 
 def _whole_reading(
     piece: Piece,
-    profile: np.ndarray,
+    width: int,
+    spanned: int,
     judge: Judge,
     height: float,
     widest: float,
@@ -227,11 +111,10 @@ def _whole_reading(
     no cut can beat it: every other reading has two inked pieces or more, each costing at
     least PIECE_COST, so a whole glyph that costs less than two of them is the answer and the
     seams need not be searched (most single digits). None when the search may not take it
-    whole. The glyph's box is tight around its ink, so it is that search's whole piece."""
-    width = len(profile)  # its ink's width in slanted columns
+    whole. `width`: its ink's, in slanted columns; `spanned`: the wide gaps inside it. The
+    glyph's box is tight around its ink, so it is that search's whole piece."""
     if not MIN_PIECE_WIDTH * height <= width <= widest or piece.box[3] < MIN_PIECE_HEIGHT * height:
         return None
-    spanned = sum(_gap_width(profile, c) >= GAP_CUT * height for c in gap_columns(profile))
     if spanned and width > SPLIT_WIDTH * height:
         return None
     verdict = judge(piece)
@@ -259,17 +142,19 @@ def segment(
     widest, wide_from = MAX_PIECE_WIDTH * height, WIDE
     whole_widest = (LONE_MAX_WIDTH if alone else MAX_PIECE_WIDTH) * height
     whole_wide_from = LONE_WIDE if alone else WIDE
-    whole = _whole_reading(piece, profile, judge, height, whole_widest, whole_wide_from)
+    gap_cuts = [Cut.straight(c, rows) for c in gaps]
+    wide_gaps = [c for c in gap_cuts if gap_width(profile, c.at) >= GAP_CUT * height]
+    whole = _whole_reading(
+        piece, len(profile), len(wide_gaps), judge, height, whole_widest, whole_wide_from
+    )
     if whole is not None and whole[1]:
         return [whole[0]]
     stroke = max(1.0, stroke_width(piece.mask))
-    gaps, through_ink = candidate_cuts(profile, ink, height, stroke)
+    through_ink = ink_cuts(gaps, ink, height, stroke)
     if not gaps and not through_ink and len(profile) <= SPLIT_WIDTH * height:
         return [whole[0] if whole else (piece, judge(piece))]
-    gap_cuts = [Cut.straight(c, rows) for c in gaps]
     inner = sorted(gap_cuts + through_ink, key=lambda c: c.at)
     cuts = [Cut.straight(0, rows), *inner, Cut.straight(len(profile), rows)]
-    wide_gaps = [c for c in gap_cuts if _gap_width(profile, c.at) >= GAP_CUT * height]
     must = np.array([any(c is gap for gap in wide_gaps) for c in cuts])
     cut_cost = [0.0] + [CUT_COST * c.crossed / stroke for c in cuts[1:-1]] + [0.0]
     middle = piece.box[1] + piece.box[3] // 2  # every digit of a glyph reaches across it
