@@ -45,18 +45,19 @@ def sharpen(model: keras.Model, temperature: float) -> bool:
     return True
 
 
-def calibrated_run(
+def calibrate_run(
     run: TrainRun, others: np.ndarray, other_label: int, out_dir: Path
-) -> tuple[TrainRun, float | None]:
-    """The run with T fitted on its validation digits and validation non-digits (`other_label`)
-    and baked into model.keras (written whole, then renamed over it); None when it cannot be."""
+) -> float | None:
+    """Fits T on the run's validation digits and validation non-digits (`other_label`), bakes it
+    into the run's model and model.keras (written whole, then renamed over it), and returns it;
+    None when it cannot be."""
     if run.x_val is None or not len(run.x_val):
-        return run, None
+        return None
     images = np.concatenate([run.x_val, others])[..., None].astype(np.float32)
     labels = np.concatenate([run.y_val, np.full(len(others), other_label)]).astype(int)
     scores = run.model.predict(images, batch_size=512, verbose=0)
     temperature = fit_temperature(scores, labels)
     if not sharpen(run.model, temperature):
-        return run, None
+        return None
     save_model(run.model, out_dir / "model.keras")
-    return run, temperature
+    return temperature

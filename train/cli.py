@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"digitcam-train: {exc}", file=sys.stderr)
         return 2
-    from train.calibrate import calibrated_run
+    from train.calibrate import calibrate_run
     from train.data import split_validation
     from train.decision import NONE_CLASS
     from train.evaluate import evaluate_and_report
@@ -138,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         data, args.out, profile, resume=args.resume, seed=args.seed, nondigits=nondigits,
         crops=crops,
     )  # fmt: skip
-    run, temperature = calibrated_run(run, nondigits.validation, NONE_CLASS, args.out)
-    notes = {"temperature": temperature}
+    notes = {"temperature": calibrate_run(run, nondigits.validation, NONE_CLASS, args.out)}
     if reader is not None:
         run = paired_run(run, reader, args.out)
         notes["reader"] = provenance(args.reader)
