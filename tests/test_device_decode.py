@@ -11,9 +11,11 @@ import pytest
 from PIL import Image
 
 from device.files.decode import (
+    UNSAFE_FORMATS,
     DecodeError,
     known_image_suffixes,
     looks_like_image,
+    open_formats,
     read_picture,
 )
 from device.vision.ink import WORK_SIDE
@@ -146,3 +148,13 @@ def test_pictures_are_recognised_by_content(tmp_path):
     assert not looks_like_image(tmp_path / "notes.txt")
     assert not looks_like_image(tmp_path / "empty.png")
     assert {".jpg", ".png", ".gif", ".tif"} <= known_image_suffixes()
+
+
+def test_the_common_formats_are_tried_first_and_every_safe_reader_is_kept():
+    """Pillow tries formats in the order given, opening each reader without a header check:
+    JPEG first makes a camera photo's open cheap; no reader is lost and EPS stays out."""
+    formats = open_formats()
+    assert formats[:2] == ("JPEG", "PNG")
+    Image.init()
+    assert sorted(formats) == sorted(f for f in Image.OPEN if f not in UNSAFE_FORMATS)
+    assert "EPS" not in formats

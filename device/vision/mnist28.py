@@ -20,10 +20,10 @@ def grow(mask: np.ndarray, radius: int = 1) -> np.ndarray:
 
 def stroke_width(mask: np.ndarray) -> float:
     """Typical stroke width in pixels: twice the area over the boundary length."""
-    padded = np.pad(mask, 1)
-    inner = mask & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    boundary = int(mask.sum() - inner.sum())
-    return 2.0 * float(mask.sum()) / max(boundary, 1)
+    core = mask[1:-1, 1:-1]  # pixels on the mask's edge always count as boundary
+    inner = core & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    area = np.count_nonzero(mask)
+    return 2.0 * float(area) / max(area - np.count_nonzero(inner), 1)
 
 
 def ink_levels(contrast: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -37,7 +37,8 @@ def ink_levels(contrast: np.ndarray, region: np.ndarray) -> np.ndarray:
         return np.zeros_like(contrast, dtype=np.float32)
     rank = int(0.6 * (inside.size - 1))
     full = max(float(np.partition(inside, rank)[rank]), 1e-3)  # a typical stroke core: to 1
-    levels = np.clip(contrast / full, 0.0, 1.0).astype(np.float32) * grow(region)
+    levels = np.clip(contrast / np.float32(full), 0.0, 1.0).astype(np.float32, copy=False)
+    levels *= grow(region)
     target = MNIST_STROKE * max(region.shape) / FIT_SIZE
     reach = int(round((target - stroke_width(region)) / 2))
     if reach <= 0:
@@ -63,11 +64,11 @@ def to_mnist(levels: np.ndarray) -> np.ndarray:
     rows, cols = levels.shape
     scale = FIT_SIZE / max(rows, cols)
     size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
-    fitted = Image.fromarray(levels.astype(np.float32)).resize(size, Image.BILINEAR)
+    fitted = Image.fromarray(levels.astype(np.float32, copy=False)).resize(size, Image.BILINEAR)
     patch = np.clip(np.asarray(fitted) * 255.0, 0, 255)
     com_row, com_col = centre_of_mass(patch)
-    top = int(np.clip(round(CENTRE - com_row), 0, IMAGE_SIZE - size[1]))
-    left = int(np.clip(round(CENTRE - com_col), 0, IMAGE_SIZE - size[0]))
+    top = min(max(round(CENTRE - com_row), 0), IMAGE_SIZE - size[1])
+    left = min(max(round(CENTRE - com_col), 0), IMAGE_SIZE - size[0])
     digit = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     digit[top : top + size[1], left : left + size[0]] = np.round(patch).astype(np.uint8)
     return digit
