@@ -16,8 +16,9 @@ from device.live.loop import watch
 from device.model.interpreter import load_model
 from device.output.formats import Answer, FileReading, caption, format_jsonl, make_sink
 from device.output.snapshots import snapshot_name
+from device.synthetic import numbers
 from device.synthetic.numbers import photo_of_number
-from device.synthetic.photos import font_digit
+from device.synthetic.photos import draw_pen, font_digit
 from device.vision.read import DigitRead, Reading, read_digit
 from tests.conftest import SHIPPED_MODEL
 
@@ -55,6 +56,23 @@ def test_a_number_of_font_digits_reads_as_the_number(model):
         )
         right += read_digit(grey, model, 0.5).text == "".join(map(str, digits))
     assert right >= 10  # 12 of 20 measured with the 10-class model
+
+
+def test_a_synthetic_number_is_written_with_one_pen(monkeypatch):
+    """A person writes a number with one pen: a fine-pen 1 beside marker digits (each digit's
+    pen drawn anew) made the generator's numbers harder than anyone's."""
+    pens = []
+
+    def counted(rng):
+        pens.append(draw_pen(rng))
+        return pens[-1]
+
+    monkeypatch.setattr(numbers, "draw_pen", counted)
+    rng = np.random.default_rng(0)
+    for count in (2, 5, 8):
+        before = len(pens)
+        photo_of_number([font_digit(d % 10, rng) for d in range(count)], rng)
+        assert len(pens) - before == 1
 
 
 def test_synthetic_pages_without_digits(model, letters_file):

@@ -7,20 +7,22 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from device.synthetic.photos import INKS, _absorb, _expose, _light, _pen_strokes, _sheet
+from device.synthetic.photos import INKS, _absorb, _expose, _light, _pen_strokes, _sheet, draw_pen
 
 NON_DIGIT_PAGES = ("letters", "scribble", "blob")
 
 
 def _written(glyphs: list[np.ndarray], rng: np.random.Generator, height: float) -> np.ndarray:
     """Coverage (0-1) of 28x28 glyphs written in a row as a person writes them: each a little
-    taller or shorter, gaps that vary (some glyphs touch), the row slanted and drifting."""
+    taller or shorter, gaps that vary (some glyphs touch), the row slanted and drifting; all
+    with one pen, as a person writes a number (a fine-pen 1 beside marker digits is no one's)."""
     blur = rng.uniform(0.3, 1.2)
+    pen = draw_pen(rng)
     side = int(round(height * 28 / 20))
     pieces = []
     for glyph in glyphs:
         own = int(round(side * rng.uniform(0.88, 1.1)))
-        coverage = _pen_strokes(glyph, rng, own, blur)
+        coverage = _pen_strokes(glyph, rng, own, blur, pen)
         cols = np.flatnonzero(coverage.max(axis=0) > 0.3)
         if cols.size == 0:
             continue

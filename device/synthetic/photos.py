@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -103,9 +104,27 @@ def _expose(rng: np.random.Generator, reflectance: np.ndarray, light: np.ndarray
     return np.clip(radiance, 0, 255, out=radiance).astype(np.uint8)
 
 
-def _pen_strokes(digit: np.ndarray, rng: np.random.Generator, side: int, blur: float):
-    """Coverage (0-1, side x side) of a 28x28 MNIST-style digit written with a pen: scaled,
-    tilted, and thinner or thicker than MNIST's strokes without breaking them."""
+@dataclass(frozen=True)
+class Pen:
+    """How a pen writes: how fine its line (a higher coverage cut: finer), whether it is a
+    marker (thicker than MNIST by this share of the digit's side; 0: not one), how dark."""
+
+    cut: float
+    marker: float
+    strength: float
+
+
+def draw_pen(rng: np.random.Generator) -> Pen:
+    marker = rng.uniform(0.01, 0.03) if rng.random() < 0.3 else 0.0
+    return Pen(cut=rng.uniform(0.3, 0.8), marker=marker, strength=rng.uniform(0.85, 1.0))
+
+
+def _pen_strokes(
+    digit: np.ndarray, rng: np.random.Generator, side: int, blur: float, pen: Pen | None = None
+):
+    """Coverage (0-1, side x side) of a 28x28 MNIST-style digit written with a pen (one drawn
+    at random when not given): scaled, tilted, and thinner or thicker than MNIST's strokes
+    without breaking them."""
     soft = digit.astype(np.float32) / 255.0
     peak = np.asarray(Image.fromarray(soft).filter(ImageFilter.MaxFilter(3)))
     ridge = soft / np.maximum(peak, 0.35)  # every stroke's core at 1: thinning cannot cut it
@@ -113,13 +132,13 @@ def _pen_strokes(digit: np.ndarray, rng: np.random.Generator, side: int, blur: f
         (side, side), Image.BICUBIC
     )
     big = big.filter(ImageFilter.GaussianBlur(0.5 * side / 28)).rotate(rng.uniform(-8, 8))
-    if rng.random() < 0.3:  # a marker: thicker than MNIST
-        reach = max(1, int(rng.uniform(0.01, 0.03) * side))
+    pen = pen or draw_pen(rng)
+    if pen.marker:
+        reach = max(1, int(pen.marker * side))
         big = big.filter(ImageFilter.MaxFilter(2 * reach + 1))
-    cut = rng.uniform(0.3, 0.8)  # higher: a finer pen
     level = np.asarray(big, np.float32) / 255.0
-    pen = np.clip((level - cut) / 0.12 + 0.5, 0.0, 1.0) * rng.uniform(0.85, 1.0)
-    lens = Image.fromarray(np.round(pen * 255).astype(np.uint8)).filter(
+    coverage = np.clip((level - pen.cut) / 0.12 + 0.5, 0.0, 1.0) * pen.strength
+    lens = Image.fromarray(np.round(coverage * 255).astype(np.uint8)).filter(
         ImageFilter.GaussianBlur(blur)
     )
     return np.asarray(lens, np.float32) / 255.0
