@@ -7,7 +7,8 @@ from collections import deque
 import numpy as np
 from PIL import Image, ImageDraw
 
-from device.vision.glyphs import describe, group_glyphs, pick_digit, rejection, union_box
+from device.vision.components import describe, union_box
+from device.vision.glyphs import group_glyphs, pick_digit, rejection
 from device.vision.regions import label_runs, region_mask
 
 FRAME = (240, 320)

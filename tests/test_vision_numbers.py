@@ -6,7 +6,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import device.vision.segment as segment_module
-from device.vision.glyphs import MAX_GLYPHS, describe, find_glyphs
+from device.vision.components import describe
+from device.vision.glyphs import MAX_GLYPHS, find_glyphs
 from device.vision.lines import text_lines
 from device.vision.read import read_digit
 from device.vision.regions import label_runs
@@ -50,6 +51,26 @@ def test_a_small_mark_beside_a_number_is_not_part_of_it():
 
     lines = text_lines(find_glyphs(components_of(page), FRAME).glyphs)
     assert [len(line) for line in lines] == [2]
+
+
+def test_digits_under_the_size_floor_are_read_beside_digits_of_their_height():
+    """The floor (5% of the frame's short side: 12 px here) drops specks; a number written
+    small can have some digits just under it, which are kept when they stand in a line with
+    a digit of about their height. A glyph as small alone, or far smaller than its
+    neighbours, is still dropped."""
+
+    def small_ring(d, x, y, h):
+        d.ellipse([x, y, x + h // 2 + 2, y + h], outline=255, width=2)
+
+    def page(d):
+        small_ring(d, 100, 100, 14)  # over the floor
+        small_ring(d, 116, 101, 10)  # under it, beside the first: kept
+        small_ring(d, 130, 100, 10)  # under it, beside the second: kept
+        d.line([(64, 104), (65, 111)], fill=255, width=2)  # far smaller than its neighbour
+        small_ring(d, 250, 40, 10)  # as small, alone: dropped
+
+    glyphs = find_glyphs(components_of(page), FRAME).glyphs
+    assert sorted(g.box[0] for g in glyphs) == [100, 116, 130]
 
 
 def test_a_page_of_200_glyphs_is_capped_and_said_to_be_crowded():

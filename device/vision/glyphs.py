@@ -1,16 +1,12 @@
-"""Ink mask to glyphs: connected components, grouped into glyphs, implausible ones left out."""
+"""Components to glyphs: strokes grouped into glyphs, implausible ones left out."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
+from device.vision.components import Component, box_gap, vertical_overlap
 from device.vision.ink import SMALL_FRAME  # a crop of one digit: only size and contrast count
-from device.vision.regions import Runs
-
-Box = tuple[int, int, int, int]  # x, y, w, h
 
 MIN_SIZE_PX = 6  # a digit's longer side, in working pixels
 MIN_SIZE_FRACTION = 0.05  # ... and as a fraction of the frame's short side
@@ -25,122 +21,21 @@ SPECK_AREA = 0.03  # fraction of the largest stroke's area below which a piece i
 SPECK_PX = 8  # and an absolute floor, in working pixels: a cloud of noise specks is no glyph
 MAX_GROUPED = 40  # strokes considered for grouping, by ink: bounds the pairwise work
 MAX_GLYPHS = 32  # glyphs read per frame, by ink: a full sheet of text must not stall a frame
+LINE_OVERLAP = 0.45  # vertical overlap, as a fraction of the shorter glyph, of neighbours in a line
+LINE_GAP = 2.5  # a wider horizontal gap (in glyph heights) starts a new line, even at one height
+# A glyph under the size floor is still read when it stands in a line with a glyph at least
+# NEIGHBOUR_HEIGHT of its height (or the other way round): a digit of a number written small,
+# where a speck stands alone or far smaller than its neighbours.
+NEIGHBOUR_HEIGHT = 0.6
 
 
-@dataclass(frozen=True)
-class Component:
-    """One connected ink region, or a group of them: box, ink and raw moments."""
-
-    labels: tuple[int, ...]
-    box: Box
-    area: float
-    ink: float  # summed contrast
-    moments: tuple[float, float, float, float, float]  # sums of x, y, x^2, y^2, x*y
-    touches_border: bool
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return self.moments[0] / self.area, self.moments[1] / self.area
-
-    def _axes(self) -> tuple[float, float, float]:
-        """Variance along the major and minor axes, and the major axis angle from x (deg)."""
-        sx, sy, sxx, syy, sxy = (m / self.area for m in self.moments)
-        vxx, vyy, vxy = sxx - sx * sx + 1 / 12, syy - sy * sy + 1 / 12, sxy - sx * sy
-        half_sum, root = (vxx + vyy) / 2, math.hypot((vxx - vyy) / 2, vxy)
-        angle = math.degrees(0.5 * math.atan2(2 * vxy, vxx - vyy))
-        return half_sum + root, max(half_sum - root, 1 / 12), angle
-
-    @property
-    def elongation(self) -> float:
-        """Length over width of the equivalent ellipse: 1 for a disc, large for a line."""
-        major, minor, _ = self._axes()
-        return math.sqrt(major / minor)
-
-    @property
-    def length(self) -> float:
-        """Length along the major axis, as for a uniform bar."""
-        return math.sqrt(12 * self._axes()[0])
-
-    @property
-    def tilt_deg(self) -> float:
-        """Angle of the major axis from vertical, 0-90."""
-        return 90.0 - abs(self._axes()[2])
-
-    @property
-    def fill(self) -> float:
-        return self.area / (self.box[2] * self.box[3])
-
-    @property
-    def size(self) -> int:
-        return max(self.box[2], self.box[3])
-
-    def merged(self, other: Component) -> Component:
-        return Component(
-            labels=self.labels + other.labels,
-            box=union_box(self.box, other.box),
-            area=self.area + other.area,
-            ink=self.ink + other.ink,
-            moments=tuple(a + b for a, b in zip(self.moments, other.moments, strict=True)),
-            touches_border=self.touches_border or other.touches_border,
-        )
-
-
-def _sum_of_squares(n: np.ndarray) -> np.ndarray:
-    """0^2 + 1^2 + ... + (n-1)^2."""
-    return (n - 1) * n * (2 * n - 1) / 6.0
-
-
-def describe(runs: Runs, contrast: np.ndarray) -> list[Component]:
-    """Box, ink and moments of each labelled component, from closed-form sums over its runs."""
-    if len(runs.row) == 0:
-        return []
-    rows, cols = contrast.shape
-    row, start, end, label = runs.row, runs.start, runs.end, runs.label
-    count = int(label.max()) + 1
-    run_length = end - start
-    length = run_length.astype(np.float64)
-    y = row.astype(np.float64)
-    sum_x = length * (start + end - 1) / 2.0
-    sum_xx = _sum_of_squares(end.astype(np.float64)) - _sum_of_squares(start.astype(np.float64))
-    # contrast of the ink pixels only, run after run, then summed per run
-    first = np.cumsum(run_length) - run_length
-    pixel = np.repeat(row * cols + start - first, run_length) + np.arange(run_length.sum())
-    run_ink = np.add.reduceat(contrast.ravel()[pixel], first).astype(np.float64)
-    totals = [
-        np.bincount(label, weights=w, minlength=count)
-        for w in (length, run_ink, sum_x, length * y, sum_xx, length * y * y, sum_x * y)
-    ]
-    top, left = np.full(count, rows), np.full(count, cols)
-    bottom, right = np.zeros(count, np.int64), np.zeros(count, np.int64)
-    np.minimum.at(top, label, row)
-    np.maximum.at(bottom, label, row)
-    np.minimum.at(left, label, start)
-    np.maximum.at(right, label, end)
-    components = []
-    for i in range(count):
-        x, y0, w, h = (
-            int(left[i]),
-            int(top[i]),
-            int(right[i] - left[i]),
-            int(bottom[i] - top[i] + 1),
-        )
-        components.append(
-            Component(
-                labels=(i,),
-                box=(x, y0, w, h),
-                area=float(totals[0][i]),
-                ink=float(totals[1][i]),
-                moments=tuple(float(t[i]) for t in totals[2:]),
-                touches_border=x == 0 or y0 == 0 or x + w == cols or y0 + h == rows,
-            )
-        )
-    return components
-
-
-def rejection(component: Component, frame_shape: tuple[int, int]) -> str | None:
-    """Why a component (or group) cannot be a digit, or None when it could be."""
+def rejection(
+    component: Component, frame_shape: tuple[int, int], size_floor: bool = True
+) -> str | None:
+    """Why a component (or group) cannot be a digit, or None when it could be. `size_floor`:
+    held to the floor relative to the frame (MIN_SIZE_FRACTION), not only to MIN_SIZE_PX."""
     short = min(frame_shape)
-    if component.size < max(MIN_SIZE_PX, MIN_SIZE_FRACTION * short):
+    if component.size < max(MIN_SIZE_PX, MIN_SIZE_FRACTION * short if size_floor else 0):
         return "too small"
     if component.ink < MIN_MEAN_CONTRAST * component.area:
         return "too faint"
@@ -179,19 +74,6 @@ def plausibility(component: Component, frame_shape: tuple[int, int]) -> float:
     dx = (component.centre[0] - cols / 2) / (cols / 2)
     dy = (component.centre[1] - rows / 2) / (rows / 2)
     return component.ink * (1.0 - 0.4 * min(math.hypot(dx, dy), 1.5))
-
-
-def box_gap(a: Box, b: Box) -> int:
-    """Chessboard distance between two boxes, 0 when they overlap."""
-    gap_x = max(0, b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
-    gap_y = max(0, b[1] - (a[1] + a[3]), a[1] - (b[1] + b[3]))
-    return max(gap_x, gap_y)
-
-
-def union_box(a: Box, b: Box) -> Box:
-    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
-    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
-    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def _reach(c: Component) -> int:
@@ -261,20 +143,55 @@ class Glyphs:
 def find_glyphs(components: list[Component], frame_shape: tuple[int, int]) -> Glyphs:
     """The plausible digit glyphs of a frame, at most MAX_GLYPHS of them (by ink)."""
     strokes = _strokes(components, frame_shape)
-    glyphs = [g for g in _grouped(strokes[:MAX_GROUPED]) if glyph_rejection(g, frame_shape) is None]
+    grouped = _grouped(strokes[:MAX_GROUPED])
+    reasons = [glyph_rejection(g, frame_shape) for g in grouped]
+    glyphs = [g for g, reason in zip(grouped, reasons, strict=True) if reason is None]
+    small = [
+        g
+        for g, reason in zip(grouped, reasons, strict=True)
+        if reason == "too small" and glyph_rejection(g, frame_shape, size_floor=False) is None
+    ]
+    glyphs += _level_with_glyphs(small, glyphs)
     glyphs.sort(key=lambda g: -g.ink)
     crowded = len(strokes) > MAX_GROUPED or len(glyphs) > MAX_GLYPHS
     return Glyphs(glyphs[:MAX_GLYPHS], crowded)
 
 
-def glyph_rejection(glyph: Component, frame_shape: tuple[int, int]) -> str | None:
+def _level_with_glyphs(small: list[Component], kept: list[Component]) -> list[Component]:
+    """The small glyphs in a line with a kept glyph of about their height, or with another
+    small one that is (see NEIGHBOUR_HEIGHT)."""
+    found: list[Component] = []
+    todo = list(small)
+    while todo:
+        beside = [g for g in todo if any(_level(g, k) for k in kept + found)]
+        if not beside:
+            break
+        found += beside
+        todo = [g for g in todo if g not in beside]
+    return found
+
+
+def _level(a: Component, b: Component) -> bool:
+    """Whether two glyphs stand side by side on one line, of about one height."""
+    low, high = sorted((a.box[3], b.box[3]))
+    gap = max(0, b.box[0] - (a.box[0] + a.box[2]), a.box[0] - (b.box[0] + b.box[2]))
+    return (
+        low >= NEIGHBOUR_HEIGHT * high
+        and vertical_overlap(a, b) >= LINE_OVERLAP
+        and gap <= LINE_GAP * high
+    )
+
+
+def glyph_rejection(
+    glyph: Component, frame_shape: tuple[int, int], size_floor: bool = True
+) -> str | None:
     """rejection() for a glyph; one of several strokes (digits written close together) is
     judged on size, contrast and the frame edge only: its outline is no single stroke's."""
     if min(glyph.box[2], glyph.box[3]) <= 1:
         return "a hairline"  # a ruled line's or the paper edge's remnant, no pen stroke
     if len(glyph.labels) == 1:
-        return rejection(glyph, frame_shape)
-    reason = rejection(glyph, frame_shape)
+        return rejection(glyph, frame_shape, size_floor)
+    reason = rejection(glyph, frame_shape, size_floor)
     return reason if reason in ("too small", "too faint", "cut by the frame edge") else None
 
 

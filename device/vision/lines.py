@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from device.vision.glyphs import Component
+from device.vision.components import Component, vertical_overlap
+from device.vision.glyphs import LINE_GAP, LINE_OVERLAP
 
-MIN_OVERLAP = 0.45  # vertical overlap, as a fraction of the shorter glyph, of neighbours in a line
-MAX_GAP = 2.5  # a wider horizontal gap (in glyph heights) starts a new line, even at one height
 MIN_HEIGHT = 0.4  # glyphs shorter than this fraction of the tallest line's are not digits of it
-
-
-def _overlap(a: Component, b: Component) -> float:
-    """Vertical overlap of two glyphs as a fraction of the shorter one's height."""
-    top, bottom = max(a.box[1], b.box[1]), min(a.box[1] + a.box[3], b.box[1] + b.box[3])
-    return max(0, bottom - top) / max(1, min(a.box[3], b.box[3]))
 
 
 def _follows(line: list[Component], glyph: Component) -> float:
@@ -21,10 +14,10 @@ def _follows(line: list[Component], glyph: Component) -> float:
     drift up or down, slanted or uneven, over its length."""
     last = line[-1]
     gap = glyph.box[0] - (last.box[0] + last.box[2])
-    if gap > MAX_GAP * max(last.box[3], glyph.box[3]):
+    if gap > LINE_GAP * max(last.box[3], glyph.box[3]):
         return 0.0
-    overlap = _overlap(last, glyph)
-    return overlap if overlap >= MIN_OVERLAP else 0.0
+    overlap = vertical_overlap(last, glyph)
+    return overlap if overlap >= LINE_OVERLAP else 0.0
 
 
 def text_lines(glyphs: list[Component]) -> list[list[Component]]:

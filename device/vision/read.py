@@ -13,7 +13,8 @@ from typing import Protocol
 import numpy as np
 
 from device.contract import ARGMAX, IMAGE_SIZE, NONE_LABEL, decide
-from device.vision.glyphs import describe, find_glyphs, pick_digit
+from device.vision.components import describe
+from device.vision.glyphs import find_glyphs, pick_digit
 from device.vision.ink import ink_contrast, ink_mask, reduce_frame
 from device.vision.lines import line_height, text_lines
 from device.vision.mnist28 import ink_levels, to_mnist
