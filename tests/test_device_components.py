@@ -1,4 +1,4 @@
-"""device.vision.regions and device.vision.glyphs: labelling, shape rules and picking the digit."""
+"""device.vision regions, components and glyphs: labelling, shape rules and picking the digit."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from device.output.formats import Answer, FileReading, caption, format_jsonl, ma
 from device.output.snapshots import snapshot_name
 from device.synthetic import numbers
 from device.synthetic.numbers import photo_of_number
-from device.synthetic.photos import draw_pen, font_digit
+from device.synthetic.photos import font_digit
 from device.vision.read import DigitRead, Reading, read_digit
 from tests.conftest import SHIPPED_MODEL
 
@@ -63,16 +63,18 @@ def test_a_synthetic_number_is_written_with_one_pen(monkeypatch):
     pen drawn anew) made the generator's numbers harder than anyone's."""
     pens = []
 
-    def counted(rng):
-        pens.append(draw_pen(rng))
-        return pens[-1]
+    def recorded(digit, rng, side, blur, pen=None):
+        pens.append(pen)
+        return pen_strokes(digit, rng, side, blur, pen)
 
-    monkeypatch.setattr(numbers, "draw_pen", counted)
+    pen_strokes = numbers._pen_strokes
+    monkeypatch.setattr(numbers, "_pen_strokes", recorded)
     rng = np.random.default_rng(0)
     for count in (2, 5, 8):
-        before = len(pens)
+        pens.clear()
         photo_of_number([font_digit(d % 10, rng) for d in range(count)], rng)
-        assert len(pens) - before == 1
+        assert len(pens) == count and pens[0] is not None
+        assert all(pen is pens[0] for pen in pens)
 
 
 def test_synthetic_pages_without_digits(model, letters_file):

@@ -56,21 +56,23 @@ def test_a_small_mark_beside_a_number_is_not_part_of_it():
 def test_digits_under_the_size_floor_are_read_beside_digits_of_their_height():
     """The floor (5% of the frame's short side: 12 px here) drops specks; a number written
     small can have some digits just under it, which are kept when they stand in a line with
-    a digit of about their height. A glyph as small alone, or far smaller than its
-    neighbours, is still dropped."""
+    a digit of about their height, directly or through others as small. A glyph as small
+    alone, far smaller than its neighbours, or at the end of a chain of ever smaller marks,
+    is still dropped."""
 
     def small_ring(d, x, y, h):
         d.ellipse([x, y, x + h // 2 + 2, y + h], outline=255, width=2)
 
     def page(d):
-        small_ring(d, 100, 100, 14)  # over the floor
-        small_ring(d, 116, 101, 10)  # under it, beside the first: kept
-        small_ring(d, 130, 100, 10)  # under it, beside the second: kept
+        small_ring(d, 100, 100, 14)  # over the floor (a box 15 px tall)
+        small_ring(d, 130, 101, 10)  # under it, level with the first: kept
+        small_ring(d, 160, 100, 10)  # out of the first's reach, level with the second: kept
+        small_ring(d, 186, 102, 7)  # level with the third, but far smaller than the first
         d.line([(64, 104), (65, 111)], fill=255, width=2)  # far smaller than its neighbour
         small_ring(d, 250, 40, 10)  # as small, alone: dropped
 
     glyphs = find_glyphs(components_of(page), FRAME).glyphs
-    assert sorted(g.box[0] for g in glyphs) == [100, 116, 130]
+    assert sorted(g.box[0] for g in glyphs) == [100, 130, 160]
 
 
 def test_a_page_of_200_glyphs_is_capped_and_said_to_be_crowded():

@@ -115,6 +115,7 @@ class Pen:
 
 
 def draw_pen(rng: np.random.Generator) -> Pen:
+    """A pen at random: a marker 30% of the time, a line from fine to broad, more or less dark."""
     marker = rng.uniform(0.01, 0.03) if rng.random() < 0.3 else 0.0
     return Pen(cut=rng.uniform(0.3, 0.8), marker=marker, strength=rng.uniform(0.85, 1.0))
 

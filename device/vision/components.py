@@ -124,9 +124,13 @@ def describe(runs: Runs, contrast: np.ndarray) -> list[Component]:
 
 def box_gap(a: Box, b: Box) -> int:
     """Chessboard distance between two boxes, 0 when they overlap."""
-    gap_x = max(0, b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
     gap_y = max(0, b[1] - (a[1] + a[3]), a[1] - (b[1] + b[3]))
-    return max(gap_x, gap_y)
+    return max(box_gap_x(a, b), gap_y)
+
+
+def box_gap_x(a: Box, b: Box) -> int:
+    """Columns between two boxes, 0 when their columns overlap."""
+    return max(0, b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
 
 
 def union_box(a: Box, b: Box) -> Box:

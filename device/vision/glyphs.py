@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from device.vision.components import Component, box_gap, vertical_overlap
+from device.vision.components import Component, box_gap, box_gap_x, vertical_overlap
 from device.vision.ink import SMALL_FRAME  # a crop of one digit: only size and contrast count
 
 MIN_SIZE_PX = 6  # a digit's longer side, in working pixels
@@ -158,27 +158,36 @@ def find_glyphs(components: list[Component], frame_shape: tuple[int, int]) -> Gl
 
 
 def _level_with_glyphs(small: list[Component], kept: list[Component]) -> list[Component]:
-    """The small glyphs in a line with a kept glyph of about their height, or with another
-    small one that is (see NEIGHBOUR_HEIGHT)."""
+    """The small glyphs in a line with a kept glyph of about their height, or with a small one
+    that is, and still of about the kept glyph's height (NEIGHBOUR_HEIGHT): a chain of ever
+    smaller marks stops. Each round compares the glyphs left with those found last only."""
     found: list[Component] = []
     todo = list(small)
-    while todo:
-        beside = [g for g in todo if any(_level(g, k) for k in kept + found)]
-        if not beside:
-            break
-        found += beside
-        todo = [g for g in todo if g not in beside]
+    last = [(k, k.box[3]) for k in kept]  # a glyph and the height of the kept one it stands by
+    while todo and last:
+        latest = []
+        for g in todo:
+            anchor = next((h for f, h in last if _level(g, f) and _alike(g.box[3], h)), None)
+            if anchor is not None:
+                latest.append((g, anchor))
+        found += [g for g, _ in latest]
+        todo = [g for g in todo if all(g is not f for f, _ in latest)]
+        last = latest
     return found
 
 
+def _alike(a: float, b: float) -> bool:
+    """Whether two heights are about one (the shorter at least NEIGHBOUR_HEIGHT of the other)."""
+    return min(a, b) >= NEIGHBOUR_HEIGHT * max(a, b)
+
+
 def _level(a: Component, b: Component) -> bool:
-    """Whether two glyphs stand side by side on one line, of about one height."""
-    low, high = sorted((a.box[3], b.box[3]))
-    gap = max(0, b.box[0] - (a.box[0] + a.box[2]), a.box[0] - (b.box[0] + b.box[2]))
+    """Whether two glyphs of about one height stand side by side on one line."""
+    high = max(a.box[3], b.box[3])
     return (
-        low >= NEIGHBOUR_HEIGHT * high
+        _alike(a.box[3], b.box[3])
         and vertical_overlap(a, b) >= LINE_OVERLAP
-        and gap <= LINE_GAP * high
+        and box_gap_x(a.box, b.box) <= LINE_GAP * high
     )
 
 
