@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -244,11 +246,11 @@ def never_sure(monkeypatch):
     monkeypatch.setattr(segment_module, "_whole_reading", unsure)
 
 
-def test_a_glyph_sure_whole_is_read_as_the_full_search_reads_it(monkeypatch):
-    """Reading a glyph whole without searching for cuts when no cut can cost less changes no
-    reading: the same pieces and verdicts as the full search, for sure and unsure models."""
+def segment_cases() -> tuple[list[Piece], list]:
+    """Glyphs (touching pairs 34-80 px wide, 40 tall; bars with gaps inside) and (glyph,
+    judge, height, alone) cases: judges sure and unsure, of digits and of `none`."""
     glyphs = []
-    for width in (34, 40, 46, 52, 60):
+    for width in (34, 40, 46, 52, 60, 80):
         mask = np.zeros((40, width), bool)
         touching_pair(mask, 0, 0, width)
         glyphs.append(Piece((5, 7, width, 40), mask))
@@ -258,6 +260,13 @@ def test_a_glyph_sure_whole_is_read_as_the_full_search_reads_it(monkeypatch):
     judges += [fixed_judge(None, 0.9)[0], judge_by_width(30), judge_by_width(44)]
     cases = [(g, j, h, alone) for g in glyphs for j in judges for h in (30, 40, 55)
              for alone in (False, True)]  # fmt: skip
+    return glyphs, cases
+
+
+def test_a_glyph_sure_whole_is_read_as_the_full_search_reads_it(monkeypatch):
+    """Reading a glyph whole without searching for cuts when no cut can cost less changes no
+    reading: the same pieces and verdicts as the full search, for sure and unsure models."""
+    glyphs, cases = segment_cases()
     fast = [segment(g, j, height=h, alone=alone) for g, j, h, alone in cases]
     sure, sure_calls = fixed_judge(0, 0.99)
     segment(glyphs[0], sure)  # 0.85 heights: wider than one digit may be, read whole
@@ -266,3 +275,25 @@ def test_a_glyph_sure_whole_is_read_as_the_full_search_reads_it(monkeypatch):
     searched, searched_calls = fixed_judge(0, 0.99)
     segment(glyphs[0], searched)
     assert len(sure_calls) == 1 and len(searched_calls) > 1  # the cuts were tried, and lost
+
+
+def test_a_piece_that_cannot_beat_the_reading_found_is_not_shown_to_the_model(monkeypatch):
+    """A piece whose least cost (one more piece, its width) already reaches the cheapest
+    reading of its columns found so far is skipped: the same pieces and verdicts as when
+    every piece is judged, with fewer model calls."""
+    _, cases = segment_cases()
+    calls = []
+
+    def counted(judge):
+        def judge_counted(piece: Piece) -> Verdict:
+            calls.append(piece.box)
+            return judge(piece)
+
+        return judge_counted
+
+    pruned = [segment(g, counted(j), height=h, alone=alone) for g, j, h, alone in cases]
+    pruned_calls = len(calls)
+    calls.clear()
+    monkeypatch.setattr(segment_module, "_least_cost", lambda *args: -math.inf)
+    assert [segment(g, counted(j), height=h, alone=alone) for g, j, h, alone in cases] == pruned
+    assert pruned_calls < len(calls)

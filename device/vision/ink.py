@@ -84,8 +84,9 @@ def ink_is_dark(grey: np.ndarray, cells: tuple[np.ndarray, np.ndarray] | None = 
         darkest = block_reduce(darkest, POLARITY_CELLS, np.minimum)
         lightest = block_reduce(lightest, POLARITY_CELLS, np.maximum)
         rows, cols = darkest.shape
-        sampled = sample[: rows * POLARITY_CELLS, : cols * POLARITY_CELLS]
-        mean = sampled.reshape(rows, POLARITY_CELLS, cols, POLARITY_CELLS).mean(axis=(1, 3))
+        sampled = sample[: rows * POLARITY_CELLS, : cols * POLARITY_CELLS].astype(np.int32)
+        # a sum of integers is exact in any order: as np.mean, faster than its 4-D reshape
+        mean = block_reduce(sampled, POLARITY_CELLS, np.add) / float(POLARITY_CELLS**2)
     lean = (mean - darkest) - (lightest - mean)
     local = float(lean.sum()) / max(float(np.abs(lean).sum()), 1.0)
     return overall + local >= -DARK_INK_PRIOR

@@ -93,6 +93,13 @@ def _cost(piece: Piece, verdict: Verdict | None, height: float, wide_from: float
     return cost + PIECE_COST + WIDE_COST * wide
 
 
+def _least_cost(piece: Piece | None, height: float, wide_from: float) -> float:
+    """The least _cost a piece can have, whatever the model says of it."""
+    if piece is None:
+        return 0.0
+    return PIECE_COST + WIDE_COST * max(0.0, piece.box[2] / height - wide_from)
+
+
 def _reaches(piece: Piece, row: int) -> bool:
     """Whether the piece's rows include `row`."""
     return piece.box[1] <= row < piece.box[1] + piece.box[3]
@@ -202,10 +209,13 @@ def segment(
             spanned = int(must[a + 1 : b].sum())
             if spanned and width > SPLIT_WIDTH * height:
                 continue  # across a wide gap only a narrow broken digit, never two digits
-            judged_part = part(a, b)
             cost = cut_cost[a] + GAP_SPAN_COST * spanned
+            wide_from_here = whole_wide_from if is_whole else wide_from
+            if best[a] + cost + _least_cost(shape(a, b)[0], height, wide_from_here) >= best[b]:
+                continue  # it cannot beat the reading found: no model call for it
+            judged_part = part(a, b)
             if judged_part is not None:
-                cost += _cost(*judged_part, height, whole_wide_from if is_whole else wide_from)
+                cost += _cost(*judged_part, height, wide_from_here)
             if best[a] + cost < best[b]:
                 best[b], back[b] = best[a] + cost, a
     if best[-1] == math.inf:  # no reading fits the widths (a long stroke, a row of scribble)
