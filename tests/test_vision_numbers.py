@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
 import device.vision.segment as segment_module
@@ -297,3 +298,22 @@ def test_a_piece_that_cannot_beat_the_reading_found_is_not_shown_to_the_model(mo
     monkeypatch.setattr(segment_module, "_least_cost", lambda *args: -math.inf)
     assert [segment(g, counted(j), height=h, alone=alone) for g, j, h, alone in cases] == pruned
     assert pruned_calls < len(calls)
+
+
+def test_a_tall_slanted_piece_left_out_unread_is_not_skipped_for_its_width():
+    """A piece too short to read costs SHORT_COST however wide its box: the bound must not
+    price it by its box (a slanted stroke's box is far wider than its ink) and skip it."""
+    rows, middle = 100, 49.5
+    mask = np.zeros((rows, 60), bool)
+    for first, last, top, bottom in ((0, 2, 0, 49), (4, 6, 0, 49), (9, 11, 0, 100)):
+        for y in range(top, bottom):  # strokes slanted 0.4 columns a row
+            x = int(np.floor(first + 0.4 * (y - middle) + 0.5)) + 25
+            mask[y, x : x + last - first] = True
+    cols = np.flatnonzero(mask.any(axis=0))
+    glyph = Piece((0, 0, int(cols[-1] - cols[0] + 1), rows), mask[:, cols[0] : cols[-1] + 1])
+    judge = fixed_judge(1, 0.99)[0]
+    for height in (8, 10):
+        pruned = segment(glyph, judge, height=height)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(segment_module, "_least_cost", lambda *args: -math.inf)
+            assert segment(glyph, judge, height=height) == pruned

@@ -94,10 +94,11 @@ def _cost(piece: Piece, verdict: Verdict | None, height: float, wide_from: float
 
 
 def _least_cost(piece: Piece | None, height: float, wide_from: float) -> float:
-    """The least _cost a piece can have, whatever the model says of it."""
+    """The least _cost a piece can have, whatever the model says of it (or SHORT_COST, all
+    a piece left out unread costs, whatever its width)."""
     if piece is None:
         return 0.0
-    return PIECE_COST + WIDE_COST * max(0.0, piece.box[2] / height - wide_from)
+    return min(SHORT_COST, PIECE_COST + WIDE_COST * max(0.0, piece.box[2] / height - wide_from))
 
 
 def _reaches(piece: Piece, row: int) -> bool:
@@ -211,7 +212,8 @@ def segment(
                 continue  # across a wide gap only a narrow broken digit, never two digits
             cost = cut_cost[a] + GAP_SPAN_COST * spanned
             wide_from_here = whole_wide_from if is_whole else wide_from
-            if best[a] + cost + _least_cost(shape(a, b)[0], height, wide_from_here) >= best[b]:
+            least = _least_cost(shape(a, b)[0], height, wide_from_here)
+            if best[a] + (cost + least) >= best[b]:  # added as below: rounding cannot flip it
                 continue  # it cannot beat the reading found: no model call for it
             judged_part = part(a, b)
             if judged_part is not None:
