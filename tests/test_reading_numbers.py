@@ -38,11 +38,12 @@ def has_none(model) -> bool:
 
 def test_synthetic_numbers_of_2_to_6_mnist_digits_are_read_whole(mnist, model):
     pairs = synthetic_numbers(mnist, model, 150, (2, 6), seed=31)
-    # 65% measured with the 10-class model (63% before seams; halves of digits look like
+    # 81% measured with the 10-class model at stop 22 (65% before the generator wrote a
+    # number with one pen, 63% before seams; halves of digits and touching pairs look like
     # digits to it); raise the bar to the 90% target once a model with "none" is in models/
-    assert rate(pairs) >= 0.6, pairs[:10]
+    assert rate(pairs) >= 0.75, pairs[:10]
     lengths = np.mean([len(text or "") == len(label) for label, text in pairs])
-    assert lengths >= 0.65  # the right number of digits (72% measured), even if one is misread
+    assert lengths >= 0.85  # the right number of digits (91% measured), even if one is misread
 
 
 def test_a_number_of_font_digits_reads_as_the_number(model):
@@ -55,7 +56,7 @@ def test_a_number_of_font_digits_reads_as_the_number(model):
             np.uint8,
         )
         right += read_digit(grey, model, 0.5).text == "".join(map(str, digits))
-    assert right >= 10  # 12 of 20 measured with the 10-class model
+    assert right >= 13  # 15 of 20 measured with the 10-class model (12 before one pen a number)
 
 
 def test_a_synthetic_number_is_written_with_one_pen(monkeypatch):
