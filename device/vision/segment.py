@@ -106,6 +106,14 @@ def _reaches(piece: Piece, row: int) -> bool:
     return piece.box[1] <= row < piece.box[1] + piece.box[3]
 
 
+def _may_be_one(width: int, spanned: int, height: float, widest: float) -> bool:
+    """Whether ink `width` slanted columns wide, across `spanned` wide gaps, may be one digit:
+    across a wide gap only a narrow broken digit, never two digits."""
+    if not MIN_PIECE_WIDTH * height <= width <= widest:
+        return False
+    return not (spanned and width > SPLIT_WIDTH * height)
+
+
 def _whole_reading(
     piece: Piece,
     width: int,
@@ -121,9 +129,7 @@ def _whole_reading(
     seams need not be searched (most single digits). None when the search may not take it
     whole. `width`: its ink's, in slanted columns; `spanned`: the wide gaps inside it. The
     glyph's box is tight around its ink, so it is that search's whole piece."""
-    if not MIN_PIECE_WIDTH * height <= width <= widest or piece.box[3] < MIN_PIECE_HEIGHT * height:
-        return None
-    if spanned and width > SPLIT_WIDTH * height:
+    if not _may_be_one(width, spanned, height, widest) or piece.box[3] < MIN_PIECE_HEIGHT * height:
         return None
     verdict = judge(piece)
     cost = _cost(piece, verdict, height, wide_from) + GAP_SPAN_COST * spanned
@@ -205,11 +211,9 @@ def segment(
                 continue
             is_whole = a == 0 and b == len(cuts) - 1
             width = shape(a, b)[1]  # the ink's, not the cuts': a gap's cut lies mid-gap
-            if width > (whole_widest if is_whole else widest) or width < MIN_PIECE_WIDTH * height:
-                continue
             spanned = int(must[a + 1 : b].sum())
-            if spanned and width > SPLIT_WIDTH * height:
-                continue  # across a wide gap only a narrow broken digit, never two digits
+            if not _may_be_one(width, spanned, height, whole_widest if is_whole else widest):
+                continue
             cost = cut_cost[a] + GAP_SPAN_COST * spanned
             wide_from_here = whole_wide_from if is_whole else wide_from
             least = _least_cost(shape(a, b)[0], height, wide_from_here)
