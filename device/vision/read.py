@@ -33,23 +33,37 @@ def no_lap(stage: str) -> None:
     """The default stage clock; the benchmark passes one that times each stage as it ends."""
 
 
-def classes_of(model: Scorer) -> tuple[list[int | None], int]:
-    """The digit each class index stands for (None for "none"), from the model's labels
-    (a model without labels has the ten digits); and how many classes there are."""
-    labels = list(getattr(model, "labels", None) or [str(d) for d in range(10)])
-    return [None if label == NONE_LABEL else int(label) for label in labels], len(labels)
+@dataclass(frozen=True)
+class Classes:
+    """A model's classes and decision rule, looked up once per frame, not once per piece."""
+
+    digits: list[int | None]  # the digit each class index stands for (None for "none")
+    labels: list[str]
+    rule: str
+    none_threshold: float | None
+
+    @classmethod
+    def of(cls, model: Scorer) -> Classes:
+        """From the model's labels (a model without labels has the ten digits) and metadata."""
+        names = getattr(model, "labels", None) or [str(d) for d in range(10)]
+        digits = [None if name == NONE_LABEL else int(name) for name in names]
+        meta = getattr(model, "metadata", None)
+        return cls(
+            digits=digits,
+            labels=[NONE_LABEL if d is None else str(d) for d in digits],
+            rule=getattr(meta, "decision", ARGMAX),
+            none_threshold=getattr(meta, "none_threshold", None),
+        )
 
 
-def verdict_of(model: Scorer, model_input: np.ndarray) -> Verdict:
+def verdict_of(model: Scorer, model_input: np.ndarray, classes: Classes | None = None) -> Verdict:
     """Classifies one 28x28 input by the model's own decision rule (its metadata's: plain
     argmax, or `none` exactly when p(none) reaches its threshold)."""
     scores = np.asarray(model.scores(model_input), np.float64)
-    digits, _ = classes_of(model)
-    meta = getattr(model, "metadata", None)
-    rule = getattr(meta, "decision", ARGMAX)
-    labels = [NONE_LABEL if d is None else str(d) for d in digits[: len(scores)]]
-    best = int(decide(scores[None], labels, rule, getattr(meta, "none_threshold", None))[0])
-    is_digit = np.array([d is not None for d in digits[: len(scores)]])
+    classes = classes or Classes.of(model)
+    digits, labels = classes.digits[: len(scores)], classes.labels[: len(scores)]
+    best = int(decide(scores[None], labels, classes.rule, classes.none_threshold)[0])
+    is_digit = np.array([d is not None for d in digits])
     best_digit = int(np.argmax(np.where(is_digit, scores, -1.0)))
     return Verdict(
         digit=digits[best],
@@ -94,11 +108,12 @@ def _judge_frame(
     found = find_glyphs(describe(runs, contrast), contrast.shape)
     lines = text_lines(found.glyphs)
     lap("components")
+    classes = Classes.of(model)
 
     def judge(piece: Piece) -> Verdict:
         x, y, w, h = piece.box
         levels = ink_levels(contrast[y : y + h, x : x + w], piece.mask)
-        return verdict_of(model, to_mnist(levels))
+        return verdict_of(model, to_mnist(levels), classes)
 
     judged = []
     for number, line in enumerate(lines):

@@ -80,13 +80,15 @@ def find_seams(ink: np.ndarray, starts: np.ndarray, reach: int, within: tuple[in
     # together less than STRAIGHTNESS
     sideways = STRAIGHTNESS / (rows + reach)
     steps = ink[:, clipped] + np.where(inside, 0.0, np.inf)
-    costs = np.empty(steps.shape)
+    # padded with an infinite offset on each side, so that a row is four whole-array steps
+    padded = np.full((rows, len(starts), len(offsets) + 2), np.inf)
+    costs = padded[:, :, 1:-1]
     costs[0] = steps[0] + sideways * np.abs(offsets)
+    aside = np.empty(padded.shape[1:])
     for row in range(1, rows):
-        cost = costs[row - 1].copy()
-        aside = costs[row - 1] + sideways
-        np.minimum(cost[:, 1:], aside[:, :-1], out=cost[:, 1:])  # from offset k-1
-        np.minimum(cost[:, :-1], aside[:, 1:], out=cost[:, :-1])  # from offset k+1
-        np.add(cost, steps[row], out=costs[row])
+        np.add(padded[row - 1], sideways, out=aside)
+        np.minimum(aside[:, :-2], aside[:, 2:], out=costs[row])  # from offset k-1 or k+1
+        np.minimum(costs[row], costs[row - 1], out=costs[row])  # or straight down
+        costs[row] += steps[row]
     crossed = np.floor(costs[-1].min(axis=1)) * scale  # whole cells; the steps add under 1
     return Seams(columns, costs, crossed, sideways, scale, shape)
