@@ -115,6 +115,50 @@ def test_the_digit_is_the_plausible_glyph_not_the_stray_marks_around_it():
     assert digit is not None and digit.box == (140, 70, 51, 101)
 
 
+def dashed_margin(d, x: int = 40, width: int = 2) -> None:
+    """A faint printed margin as the threshold leaves it: dashes of 8-40 px down the page."""
+    y = 0
+    for dash in (30, 8, 40, 12, 35, 20, 45, 60):
+        d.rectangle([x, y, x + width - 1, min(y + dash, FRAME[0]) - 1], fill=255)
+        y += dash + 3
+
+
+def test_the_dashes_of_a_broken_margin_are_no_glyphs():
+    def page(d):
+        dashed_margin(d)
+        d.ellipse([140, 70, 190, 170], outline=255, width=6)  # the digit: a 0
+
+    components = components_of(page)
+    dashes = [c for c in components if c.box[0] == 40]
+    # each dash alone passes the shape rules: a thin 1 as tall as a digit
+    assert any(c.size >= 20 and rejection(c, FRAME) is None for c in dashes)
+    (glyph,) = group_glyphs(components, FRAME)
+    assert glyph.box == (140, 70, 51, 101)
+
+
+def test_only_ink_on_a_lines_axis_and_no_wider_is_taken_for_the_line():
+    def page(d):
+        dashed_margin(d)
+        d.line([(41, 120), (41, 190)], fill=255, width=7)  # a pen 1 written over the margin
+        d.line([(200, 50), (200, 120)], fill=255, width=2)  # a fine-pen 1 off the axis
+
+    glyphs = group_glyphs(components_of(page), FRAME)
+    assert sorted(g.box[0] for g in glyphs) == [38, 200]
+
+
+def test_a_stroke_that_may_join_a_digit_is_not_a_line_that_erases_others():
+    def five(d):  # the bar is "a line" by its shape, but short enough to be a digit's
+        d.line([(150, 80), (150, 120), (180, 125), (185, 150), (170, 165), (145, 160)], 255, 2)
+        d.line([(156, 75), (206, 67)], fill=255, width=2)  # lifted off the paper
+        d.line([(211, 66), (221, 64)], fill=255, width=2)  # in line with the bar
+
+    components = components_of(five)
+    bar = max(components, key=lambda c: c.box[2] / c.box[3])
+    assert len(components) == 3 and rejection(bar, FRAME) == "a line"
+    (glyph,) = group_glyphs(components, FRAME)
+    assert len(glyph.labels) == 3
+
+
 def test_nothing_plausible_gives_no_digit():
     assert pick_digit(components_of(lambda d: d.ellipse([40, 40, 44, 44], fill=255)), FRAME) is None
     assert pick_digit([], FRAME) is None

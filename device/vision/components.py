@@ -27,10 +27,14 @@ class Component:
     def centre(self) -> tuple[float, float]:
         return self.moments[0] / self.area, self.moments[1] / self.area
 
+    def _covariance(self) -> tuple[float, float, float]:
+        """Variances of x and y and their covariance, each pixel a unit square."""
+        sx, sy, sxx, syy, sxy = (m / self.area for m in self.moments)
+        return sxx - sx * sx + 1 / 12, syy - sy * sy + 1 / 12, sxy - sx * sy
+
     def _axes(self) -> tuple[float, float, float]:
         """Variance along the major and minor axes, and the major axis angle from x (deg)."""
-        sx, sy, sxx, syy, sxy = (m / self.area for m in self.moments)
-        vxx, vyy, vxy = sxx - sx * sx + 1 / 12, syy - sy * sy + 1 / 12, sxy - sx * sy
+        vxx, vyy, vxy = self._covariance()
         half_sum, root = (vxx + vyy) / 2, math.hypot((vxx - vyy) / 2, vxy)
         angle = math.degrees(0.5 * math.atan2(2 * vxy, vxx - vyy))
         return half_sum + root, max(half_sum - root, 1 / 12), angle
@@ -45,6 +49,28 @@ class Component:
     def length(self) -> float:
         """Length along the major axis, as for a uniform bar."""
         return math.sqrt(12 * self._axes()[0])
+
+    @property
+    def width(self) -> float:
+        """Width across the major axis, as for a uniform bar."""
+        return math.sqrt(12 * self._axes()[1])
+
+    @property
+    def axis_deg(self) -> float:
+        """Angle of the major axis from x, -90-90 (y pointing down)."""
+        return self._axes()[2]
+
+    def width_across(self, axis_deg: float) -> float:
+        """Width at right angles to the direction `axis_deg` (from x), as for a uniform bar."""
+        vxx, vyy, vxy = self._covariance()
+        nx, ny = -math.sin(math.radians(axis_deg)), math.cos(math.radians(axis_deg))
+        return math.sqrt(max(0.0, 12 * (vxx * nx * nx + 2 * vxy * nx * ny + vyy * ny * ny)))
+
+    def offset_from_axis(self, line: Component) -> float:
+        """Distance of this component's centre from the line through `line`'s major axis."""
+        a = math.radians(line.axis_deg)
+        (x, y), (lx, ly) = self.centre, line.centre
+        return abs((x - lx) * -math.sin(a) + (y - ly) * math.cos(a))
 
     @property
     def tilt_deg(self) -> float:

@@ -15,6 +15,11 @@ BLOB_FILL, BLOB_ELONGATION = 0.72, 2.5  # filled and roundish ...
 BLOB_MAX_SIZE = 0.15  # ... and small (fraction of the short side): a dot or a smudge
 LINE_ELONGATION, LINE_TILT_DEG = 7.0, 35.0  # long, thin and lying down: a stray stroke, not a 1
 MAX_ELONGATION = 40.0  # too thin for any handwritten digit
+# Pieces on the axis of a line that cannot be a digit's (too long, or cut by the frame edge),
+# no wider than it give or take LINE_SLACK pixels, are that line: a faint printed margin
+# breaks up into dashes as tall as a 1. At most MAX_LINES lines, the longest, are looked at.
+LINE_SLACK = 1.0
+MAX_LINES = 8
 STROKE_MAX_LENGTH = 0.35  # a longer line (fraction of the short side) is never part of a digit
 GROUP_GAP = 0.35  # strokes closer than this fraction of the larger one's size form one glyph
 SPECK_AREA = 0.03  # fraction of the largest stroke's area below which a piece is noise
@@ -106,9 +111,28 @@ def _linked(glyphs: list[Component]) -> list[Component]:
     return list(joined.values())
 
 
+def on_line(piece: Component, line: Component) -> bool:
+    """Whether a piece lies on a line's axis and is no wider than the line: a fragment of the
+    same printed rule (a page's margin, a ruled line) where the threshold broke it up."""
+    width = line.width
+    return (
+        piece.offset_from_axis(line) <= width / 2 + LINE_SLACK
+        and piece.width_across(line.axis_deg) <= width + LINE_SLACK
+    )
+
+
 def _strokes(components: list[Component], frame_shape: tuple[int, int]) -> list[Component]:
-    """The components that may be strokes of a digit, specks left out, most ink first."""
-    strokes = [c for c in components if may_join_glyph(c, frame_shape)]
+    """The components that may be strokes of a digit, specks and the fragments of lines that
+    cannot be part of a digit left out, most ink first."""
+    strokes, lines = [], []
+    for c in components:
+        if may_join_glyph(c, frame_shape):
+            if c.area >= SPECK_PX:
+                strokes.append(c)
+        elif c.size >= MIN_SIZE_PX and c.elongation >= LINE_ELONGATION:
+            lines.append(c)  # too long for a digit, or cut by the frame edge
+    lines = sorted(lines, key=lambda c: -c.length)[:MAX_LINES]
+    strokes = [c for c in strokes if not any(on_line(c, line) for line in lines)]
     if not strokes:
         return []
     smallest = max(SPECK_PX, SPECK_AREA * max(c.area for c in strokes))
