@@ -60,17 +60,12 @@ class Component:
         """Angle of the major axis from x, -90-90 (y pointing down)."""
         return self._axes()[2]
 
-    def width_across(self, axis_deg: float) -> float:
-        """Width at right angles to the direction `axis_deg` (from x), as for a uniform bar."""
+    def width_across(self, normal: tuple[float, float]) -> float:
+        """Width along the unit vector `normal` (across a line at right angles to it), as for
+        a uniform bar."""
         vxx, vyy, vxy = self._covariance()
-        nx, ny = -math.sin(math.radians(axis_deg)), math.cos(math.radians(axis_deg))
+        nx, ny = normal
         return math.sqrt(max(0.0, 12 * (vxx * nx * nx + 2 * vxy * nx * ny + vyy * ny * ny)))
-
-    def offset_from_axis(self, line: Component) -> float:
-        """Distance of this component's centre from the line through `line`'s major axis."""
-        a = math.radians(line.axis_deg)
-        (x, y), (lx, ly) = self.centre, line.centre
-        return abs((x - lx) * -math.sin(a) + (y - ly) * math.cos(a))
 
     @property
     def tilt_deg(self) -> float:

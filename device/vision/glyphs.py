@@ -111,14 +111,27 @@ def _linked(glyphs: list[Component]) -> list[Component]:
     return list(joined.values())
 
 
-def on_line(piece: Component, line: Component) -> bool:
-    """Whether a piece lies on a line's axis and is no wider than the line: a fragment of the
-    same printed rule (a page's margin, a ruled line) where the threshold broke it up."""
-    width = line.width
-    return (
-        piece.offset_from_axis(line) <= width / 2 + LINE_SLACK
-        and piece.width_across(line.axis_deg) <= width + LINE_SLACK
-    )
+@dataclass(frozen=True)
+class PrintedLine:
+    """A line that cannot be a digit's (too long, or cut by the frame edge): its axis and
+    width, to find its dashes."""
+
+    centre: tuple[float, float]
+    normal: tuple[float, float]  # unit vector at right angles to the axis
+    width: float
+
+    @classmethod
+    def of(cls, line: Component) -> PrintedLine:
+        angle = math.radians(line.axis_deg)
+        return cls(line.centre, (-math.sin(angle), math.cos(angle)), line.width)
+
+    def holds(self, piece: Component) -> bool:
+        """Whether a piece lies on the axis and is no wider than the line: a fragment of the
+        same printed rule (a page's margin, a ruled line) where the threshold broke it up."""
+        (x, y), (cx, cy), (nx, ny) = piece.centre, self.centre, self.normal
+        if abs((x - cx) * nx + (y - cy) * ny) > self.width / 2 + LINE_SLACK:
+            return False
+        return piece.width_across(self.normal) <= self.width + LINE_SLACK
 
 
 def _strokes(components: list[Component], frame_shape: tuple[int, int]) -> list[Component]:
@@ -131,8 +144,8 @@ def _strokes(components: list[Component], frame_shape: tuple[int, int]) -> list[
                 strokes.append(c)
         elif c.size >= MIN_SIZE_PX and c.elongation >= LINE_ELONGATION:
             lines.append(c)  # too long for a digit, or cut by the frame edge
-    lines = sorted(lines, key=lambda c: -c.length)[:MAX_LINES]
-    strokes = [c for c in strokes if not any(on_line(c, line) for line in lines)]
+    printed = [PrintedLine.of(c) for c in sorted(lines, key=lambda c: -c.length)[:MAX_LINES]]
+    strokes = [c for c in strokes if not any(line.holds(c) for line in printed)]
     if not strokes:
         return []
     smallest = max(SPECK_PX, SPECK_AREA * max(c.area for c in strokes))
