@@ -49,45 +49,22 @@ class Piece:
     box: Box
     mask: np.ndarray = field(compare=False, repr=False)  # bool, the box's shape
 
-    def between(self, slant: Slant, left: Cut, right: Cut) -> Piece | None:
-        """The part between two cuts (in slanted columns, see Slant), trimmed to its ink;
-        None when it has none. Only the plain columns the cuts can enclose are looked at."""
-        start = max(0, int((left.path - slant.most).min()))
-        end = min(self.mask.shape[1], int((right.path - slant.least).max()))
-        if end <= start:
-            return None
-        columns = slant.columns[:, start:end]
-        part = self.mask[:, start:end] & (columns >= left.path[:, None])
-        part &= columns < right.path[:, None]
+    def between(self, slanted: np.ndarray, left: Cut, right: Cut) -> Piece | None:
+        """The part between two cuts (in slanted columns, see slanted_columns), trimmed to its
+        ink; None when it has none."""
+        part = self.mask & (slanted >= left.path[:, None]) & (slanted < right.path[:, None])
         rows = np.flatnonzero(part.any(axis=1))
         if rows.size == 0:
             return None
         cols = np.flatnonzero(part.any(axis=0))
         top, bottom, left_col, right_col = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         box = (
-            int(self.box[0] + start + left_col),
+            int(self.box[0] + left_col),
             int(self.box[1] + top),
             int(right_col - left_col),
             int(bottom - top),
         )
         return Piece(box, part[top:bottom, left_col:right_col])
-
-
-@dataclass(frozen=True)
-class Slant:
-    """A glyph's slanted columns (slanted_columns) and, per row, the least and the most a
-    pixel's slanted column exceeds its plain one (one value, or two where the shear's rounding
-    steps), which bound the plain columns two cuts can enclose."""
-
-    columns: np.ndarray
-    least: np.ndarray
-    most: np.ndarray
-
-    @classmethod
-    def of(cls, mask: np.ndarray) -> Slant:
-        columns = slanted_columns(mask)
-        drift = columns - np.arange(mask.shape[1])
-        return cls(columns, drift.min(axis=1), drift.max(axis=1))
 
 
 @dataclass(frozen=True)
@@ -169,8 +146,7 @@ def segment(
     height = float(height or piece.box[3])
     if piece.box[2] <= SPLIT_WIDTH * height and piece.mask.any(axis=0).all():
         return [(piece, judge(piece))]  # narrow, no gap: one digit at most
-    slant = Slant.of(piece.mask)
-    slanted = slant.columns
+    slanted = slanted_columns(piece.mask)
     ink = sheared(piece.mask, slanted)
     profile = ink.sum(axis=0)  # ink pixels per slanted column
     gaps = gap_columns(profile)
@@ -204,7 +180,7 @@ def segment(
     def shape(a: int, b: int) -> tuple[Piece | None, int]:
         """The piece between cuts a and b, and its ink's width in slanted columns."""
         if (a, b) not in shapes:
-            sub = piece.between(slant, cuts[a], cuts[b])
+            sub = piece.between(slanted, cuts[a], cuts[b])
             width = cuts[b].at - cuts[a].at
             if sub is not None:
                 x, y = sub.box[0] - piece.box[0], sub.box[1] - piece.box[1]
