@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -115,35 +116,73 @@ def test_the_digit_is_the_plausible_glyph_not_the_stray_marks_around_it():
     assert digit is not None and digit.box == (140, 70, 51, 101)
 
 
-def dashed_margin(d, x: int = 40, width: int = 2) -> None:
-    """A faint printed margin as the threshold leaves it: dashes of 8-40 px down the page."""
-    y = 0
-    for dash in (30, 8, 40, 12, 35, 20, 45, 60):
-        d.rectangle([x, y, x + width - 1, min(y + dash, FRAME[0]) - 1], fill=255)
-        y += dash + 3
+def dashed(d, start: tuple[int, int], angle_deg: float, width: int = 2, end: int = 400) -> None:
+    """A faint printed rule as the threshold leaves it: dashes of 8-45 px, 3 px apart, from
+    `start` along `angle_deg` (from x, y down) to `end` px, whatever the frame cuts off."""
+    ux, uy = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    t = 0
+    for dash in (30, 8, 40, 12, 35, 20, 45, 60, 25, 40, 30, 50) * 3:
+        a, b = t, min(t + dash, end)
+        if a >= end:
+            break
+        p0 = (start[0] + a * ux, start[1] + a * uy)
+        d.line([p0, (start[0] + b * ux, start[1] + b * uy)], fill=255, width=width)
+        t = b + 3
+
+
+def zero(d) -> None:
+    d.ellipse([140, 70, 190, 170], outline=255, width=6)
+
+
+def glyph_boxes(components) -> list:
+    return sorted(g.box for g in group_glyphs(components, FRAME))
 
 
 def test_the_dashes_of_a_broken_margin_are_no_glyphs():
-    def page(d):
-        dashed_margin(d)
-        d.ellipse([140, 70, 190, 170], outline=255, width=6)  # the digit: a 0
-
-    components = components_of(page)
-    dashes = [c for c in components if c.box[0] == 40]
+    components = components_of(lambda d: (dashed(d, (40, 0), 90), zero(d)))
+    dashes = [c for c in components if c.box[0] < 60]
     # each dash alone passes the shape rules: a thin 1 as tall as a digit
     assert any(c.size >= 20 and rejection(c, FRAME) is None for c in dashes)
-    (glyph,) = group_glyphs(components, FRAME)
-    assert glyph.box == (140, 70, 51, 101)
+    assert glyph_boxes(components) == [(140, 70, 51, 101)]
 
 
-def test_only_ink_on_a_lines_axis_and_no_wider_is_taken_for_the_line():
+def test_the_dashes_of_tilted_rules_are_no_glyphs_either():
+    for angle, start in ((30, (0, 150)), (-30, (0, 60)), (60, (10, 0)), (0, (0, 40))):
+        components = components_of(lambda d, a=angle, p=start: (dashed(d, p, a), zero(d)))
+        assert glyph_boxes(components) == [(140, 70, 51, 101)], angle
+
+
+def test_the_margin_is_found_among_the_ruled_lines_of_a_page():
     def page(d):
-        dashed_margin(d)
-        d.line([(41, 120), (41, 190)], fill=255, width=7)  # a pen 1 written over the margin
-        d.line([(200, 50), (200, 120)], fill=255, width=2)  # a fine-pen 1 off the axis
+        dashed(d, (40, 0), 90)
+        for y in range(12, 240, 11):  # 21 ruled lines, broken at the margin
+            d.line([(46, y), (200, y)], fill=255, width=1)
+        d.ellipse([230, 130, 270, 200], outline=255, width=5)
 
-    glyphs = group_glyphs(components_of(page), FRAME)
-    assert sorted(g.box[0] for g in glyphs) == [38, 200]
+    assert glyph_boxes(components_of(page)) == [(230, 130, 41, 71)]
+
+
+def test_a_pen_stroke_a_pixel_wider_than_the_rule_is_not_taken_for_it():
+    for x in (40, 100, 101):  # the moments' rounding differs with the position
+
+        def page(d, x=x):
+            dashed(d, (x, 0), 90, end=100)
+            dashed(d, (x, 170), 90)
+            d.line([(x, 110), (x, 160)], fill=255, width=3)  # a 1 in the margin's gap
+            d.line([(x, 104), (x, 108)], fill=255, width=2)  # a dash there too
+
+        boxes = glyph_boxes(components_of(page))
+        assert len(boxes) == 1 and boxes[0][1:] == (110, 3, 51), (x, boxes)
+
+
+def test_a_faint_mark_is_no_rule_that_erases_a_digit_on_its_axis():
+    canvas, faint = (Image.new("L", (FRAME[1], FRAME[0]), 0) for _ in range(2))
+    ImageDraw.Draw(canvas).line([(100, 120), (100, 170)], fill=255, width=2)  # a fine-pen 1
+    ImageDraw.Draw(faint).line([(100, 0), (100, 18)], fill=255, width=2)  # a faint scratch
+    ink, hair = np.asarray(canvas) > 127, np.asarray(faint) > 127
+    contrast = np.where(ink, 0.8, np.where(hair, 0.1, 0.0)).astype(np.float32)
+    components = describe(label_runs(ink | hair), contrast)
+    assert glyph_boxes(components) == [(100, 120, 2, 51)]
 
 
 def test_a_stroke_that_may_join_a_digit_is_not_a_line_that_erases_others():

@@ -15,11 +15,14 @@ BLOB_FILL, BLOB_ELONGATION = 0.72, 2.5  # filled and roundish ...
 BLOB_MAX_SIZE = 0.15  # ... and small (fraction of the short side): a dot or a smudge
 LINE_ELONGATION, LINE_TILT_DEG = 7.0, 35.0  # long, thin and lying down: a stray stroke, not a 1
 MAX_ELONGATION = 40.0  # too thin for any handwritten digit
-# Pieces on the axis of a line that cannot be a digit's (too long, or cut by the frame edge),
-# no wider than it give or take LINE_SLACK pixels, are that line: a faint printed margin
-# breaks up into dashes as tall as a 1. At most MAX_LINES lines, the longest, are looked at.
-LINE_SLACK = 1.0
-MAX_LINES = 8
+# Printed rules (a margin, ruled lines) are thin lines too long for a digit or cut by the
+# frame edge; a faint one breaks into dashes as tall as a 1. A piece is a dash of a rule when
+# its centre is within half the rule's width and AXIS_SLACK of its axis and it is no wider
+# than the rule and WIDTH_SLACK. Pen strokes of digits are wider than PRINTED_WIDTH at the
+# working size, but for the smallest (a fine pen, a digit near the size floor).
+PRINTED_WIDTH = 2.5
+AXIS_SLACK, WIDTH_SLACK = 1.0, 0.5
+MAX_LINES = 24  # rules looked at, one per axis, longest first (a page has ~20 ruled lines)
 STROKE_MAX_LENGTH = 0.35  # a longer line (fraction of the short side) is never part of a digit
 GROUP_GAP = 0.35  # strokes closer than this fraction of the larger one's size form one glyph
 SPECK_AREA = 0.03  # fraction of the largest stroke's area below which a piece is noise
@@ -113,8 +116,8 @@ def _linked(glyphs: list[Component]) -> list[Component]:
 
 @dataclass(frozen=True)
 class PrintedLine:
-    """A line that cannot be a digit's (too long, or cut by the frame edge): its axis and
-    width, to find its dashes."""
+    """A printed rule (a page's margin, a ruled line): thin, and too long for a digit or cut
+    by the frame edge. Its axis and width, to find the dashes the threshold broke it into."""
 
     centre: tuple[float, float]
     normal: tuple[float, float]  # unit vector at right angles to the axis
@@ -126,26 +129,48 @@ class PrintedLine:
         return cls(line.centre, (-math.sin(angle), math.cos(angle)), line.width)
 
     def holds(self, piece: Component) -> bool:
-        """Whether a piece lies on the axis and is no wider than the line: a fragment of the
-        same printed rule (a page's margin, a ruled line) where the threshold broke it up."""
+        """Whether a piece lies on the axis and is no wider than the line (a pen stroke a
+        pixel wider is not the line; one as thin, exactly on its axis, cannot be told from it)."""
         (x, y), (cx, cy), (nx, ny) = piece.centre, self.centre, self.normal
-        if abs((x - cx) * nx + (y - cy) * ny) > self.width / 2 + LINE_SLACK:
+        if abs((x - cx) * nx + (y - cy) * ny) > self.width / 2 + AXIS_SLACK:
             return False
-        return piece.width_across(self.normal) <= self.width + LINE_SLACK
+        return piece.width_across(self.normal) <= self.width + WIDTH_SLACK
+
+
+def printed_lines(left_out: list[Component], frame_shape: tuple[int, int]) -> list[PrintedLine]:
+    """The printed rules among components that may not join a digit, one per axis, longest
+    first, at most MAX_LINES: faint marks and short pieces are no evidence of a rule."""
+    short = min(frame_shape)
+    lines: list[PrintedLine] = []
+    for c in sorted(left_out, key=lambda c: -c.length):
+        if c.ink < MIN_MEAN_CONTRAST * c.area or c.width > PRINTED_WIDTH:
+            continue
+        if c.elongation < LINE_ELONGATION:
+            continue
+        if not (c.touches_border or c.length > STROKE_MAX_LENGTH * short):
+            continue
+        if not any(line.holds(c) for line in lines):
+            lines.append(PrintedLine.of(c))
+            if len(lines) == MAX_LINES:
+                break
+    return lines
 
 
 def _strokes(components: list[Component], frame_shape: tuple[int, int]) -> list[Component]:
-    """The components that may be strokes of a digit, specks and the fragments of lines that
-    cannot be part of a digit left out, most ink first."""
-    strokes, lines = [], []
+    """The components that may be strokes of a digit, most ink first: specks and the dashes
+    of printed rules left out."""
+    strokes, left_out = [], []
     for c in components:
         if may_join_glyph(c, frame_shape):
             if c.area >= SPECK_PX:
                 strokes.append(c)
-        elif c.size >= MIN_SIZE_PX and c.elongation >= LINE_ELONGATION:
-            lines.append(c)  # too long for a digit, or cut by the frame edge
-    printed = [PrintedLine.of(c) for c in sorted(lines, key=lambda c: -c.length)[:MAX_LINES]]
-    strokes = [c for c in strokes if not any(line.holds(c) for line in printed)]
+        elif c.size >= MIN_SIZE_PX:
+            left_out.append(c)
+    if left_out:
+        lines = printed_lines(left_out, frame_shape)
+        # a stroke wider than any rule is no dash: most strokes are spared the axis tests
+        thin = PRINTED_WIDTH + WIDTH_SLACK
+        strokes = [c for c in strokes if c.width > thin or not any(ln.holds(c) for ln in lines)]
     if not strokes:
         return []
     smallest = max(SPECK_PX, SPECK_AREA * max(c.area for c in strokes))
