@@ -88,11 +88,12 @@ def test_shape_rules_reject_lines_dots_specks_and_the_frame_edge():
     assert rejected(lambda d: d.rectangle([0, 100, 60, 104], fill=255)) == "cut by the frame edge"
     # a 1 is a line too, but standing up
     assert rejected(lambda d: d.line([(160, 60), (150, 170)], fill=255, width=6)) is None
-    # or leaning as MNIST's own 1s do, up to 45 degrees, and more on a turned camera
+    # or leaning as MNIST's own 1s do, up to 45 degrees and more on a turned camera
     assert rejected(lambda d: d.line([(130, 160), (170, 110)], fill=255, width=7)) is None
-    # a line leaning so, but thinner for its length than any MNIST 1, is a stray stroke
-    assert rejected(lambda d: d.line([(100, 200), (200, 80)], fill=255, width=6)) == "a line"
-    # and one lying down, however short, too
+    assert rejected(lambda d: d.line([(130, 160), (180, 112)], fill=255, width=8)) is None
+    # a line leaning so, but thinner for its length than MNIST's 1s, is a stray stroke
+    assert rejected(lambda d: d.line([(130, 170), (180, 108)], fill=255, width=6)) == "a line"
+    # and one lying down, if it is as long for its width as a 1 standing up, too
     assert rejected(lambda d: d.line([(100, 130), (170, 100)], fill=255, width=7)) == "a line"
     assert rejected(lambda d: d.ellipse([130, 70, 190, 170], outline=255, width=6)) is None
 

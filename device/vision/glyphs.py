@@ -13,11 +13,12 @@ MIN_SIZE_FRACTION = 0.05  # ... and as a fraction of the frame's short side
 MIN_MEAN_CONTRAST = 0.2  # pen ink is strong; shadow edges and noise are faint
 BLOB_FILL, BLOB_ELONGATION = 0.72, 2.5  # filled and roundish ...
 BLOB_MAX_SIZE = 0.15  # ... and small (fraction of the short side): a dot or a smudge
-# Long, thin and lying down: a stray stroke, not a 1. MNIST's training 1s lean up to 45 deg
-# (a camera turns them ~10 deg more: LYING_TILT_DEG); those leaning over LINE_TILT_DEG are at
-# most 10.7 times as long as wide, so a leaning line that much thinner is no 1 either.
-LINE_ELONGATION, LINE_TILT_DEG = 7.0, 35.0
-LYING_TILT_DEG, LEANING_ELONGATION = 55.0, 12.0
+# A stray stroke, not a 1: long for its width and lying down, beyond the 45 deg MNIST's
+# training 1s lean and the ~8 deg a camera turns them; or leaning and thinner for its length
+# than those 1s (leaning over 30 deg they are at most 10.7 times as long as wide, at MNIST's
+# pen: a thick-pen stroke leaning so is taken for a 1, and a fine-pen 1 for a stroke).
+LINE_ELONGATION, LYING_TILT_DEG = 7.0, 55.0
+LEANING_ELONGATION, LEANING_TILT_DEG = 12.0, 35.0
 MAX_ELONGATION = 40.0  # too thin for any handwritten digit
 # Printed rules (a margin, ruled lines) are thin lines too long for a digit or cut by the
 # frame edge; a faint one breaks into dashes as tall as a 1. A piece is a dash of a rule when
@@ -66,7 +67,7 @@ def rejection(
     tilt, elongation = component.tilt_deg, component.elongation
     if elongation > LINE_ELONGATION and tilt > LYING_TILT_DEG:
         return "a line"
-    if elongation > LEANING_ELONGATION and tilt > LINE_TILT_DEG:
+    if elongation > LEANING_ELONGATION and tilt > LEANING_TILT_DEG:
         return "a line"
     return None
 
