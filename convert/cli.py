@@ -13,8 +13,9 @@ ops, int8 probabilities out), calibrated on training images. Both models are sco
 whole MNIST test set and on the held-out letters (the seeded split of letters.npz), under the
 decision rule training chose; the int8 model is installed (OUT and OUT.json beside it, written
 atomically) only when its digit accuracy is at least --min-digit-accuracy, it loses at most
---max-drop points against float, and it answers `none` to at least --min-letter-rejection of
-the held-out letters. Otherwise it is left in build/convert/ and the exit code is 1."""
+--max-drop points against float, it answers `none` to at least --min-letter-rejection of
+the held-out letters, and the file is at most --max-size-kb. Otherwise it is left in
+build/convert/ and the exit code is 1."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,6 +51,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="least share of held-out letters answered none, percent (default 95; 0: no letters)",
     )
     parser.add_argument(
+        "--max-size-kb",
+        type=float,
+        default=150.0,
+        help="largest accepted .tflite file, in kB of 1,000 bytes (default 150; 0: no limit)",
+    )
+    parser.add_argument(
         "--calibration", type=int, default=1000, help="training images for calibration"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for the calibration sample")
@@ -81,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out,
         letters=split.held_out if split else None,
         calibration_nondigits=split.train.images if split else None,
-        gates=Gates(args.max_drop, args.min_digit_accuracy, args.min_letter_rejection),
+        gates=Gates(
+            args.max_drop, args.min_digit_accuracy, args.min_letter_rejection, args.max_size_kb
+        ),
         calibration_count=args.calibration,
         seed=args.seed,
     )

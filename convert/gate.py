@@ -1,4 +1,4 @@
-"""The install gate: int8 digit accuracy, its loss against float, and held-out letter rejection."""
+"""The install gate: int8 digit accuracy and its loss, held-out letter rejection, file size."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class Gates:
     max_drop_points: float = 0.1
     min_digit_accuracy: float = 99.5
     min_letter_rejection: float = 95.0
+    max_size_kb: float = 150.0  # kB of 1,000 bytes; 0: no limit
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ def failures(meta: ModelMetadata, gates: Gates) -> list[str]:
     elif rejection is not None and 100 * rejection < gates.min_letter_rejection:
         found.append(
             f"held-out letters answered none {100 * rejection:.2f}% < {gates.min_letter_rejection}%"
+        )
+    if gates.max_size_kb > 0 and meta.size_bytes > 1000 * gates.max_size_kb:
+        found.append(
+            f"the .tflite file is {meta.size_bytes / 1000:.1f} kB > {gates.max_size_kb:g} kB"
         )
     return found
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -127,6 +128,23 @@ def test_convert_refuses_a_model_that_does_not_reject_letters(trained, synthetic
     assert staged.nondigits["held_out_letters"] == 40
     assert staged.nondigits["int8_letter_rejection"] < 0.95
     assert set(staged.nondigits["per_letter_rejection"]) == {"A"}
+
+
+def test_convert_refuses_a_model_over_the_size_limit(trained, synthetic, tmp_path):
+    out, _, _ = trained
+    target = tmp_path / "models" / "digitcam.tflite"
+    gates = Gates(max_drop_points=100, min_digit_accuracy=0, min_letter_rejection=0)
+    small = replace(gates, max_size_kb=1.0)  # the small CNN is tens of kB
+    outcome = convert(out / "model.keras", synthetic, target, gates=small, stage_dir=tmp_path / "s")
+    assert not outcome.installed and not target.exists()
+    assert outcome.failures == (
+        f"the .tflite file is {outcome.metadata.size_bytes / 1000:.1f} kB > 1 kB",
+    )
+    size_kb = (outcome.metadata.size_bytes + 1) / 1000  # a byte to spare, not a rounding
+    roomy = replace(gates, max_size_kb=size_kb)
+    assert convert(
+        out / "model.keras", synthetic, target, gates=roomy, stage_dir=tmp_path / "t"
+    ).installed
 
 
 def run_threshold(out) -> float:
