@@ -134,8 +134,8 @@ def test_convert_refuses_a_model_over_the_size_limit(trained, synthetic, tmp_pat
     out, _, _ = trained
     target = tmp_path / "models" / "digitcam.tflite"
     gates = Gates(max_drop_points=100, min_digit_accuracy=0, min_letter_rejection=0)
-    small = replace(gates, max_size_kb=1.0)  # the small CNN is tens of kB
-    outcome = convert(out / "model.keras", synthetic, target, gates=small, stage_dir=tmp_path / "s")
+    tiny = replace(gates, max_size_kb=1.0)  # the small CNN is tens of kB
+    outcome = convert(out / "model.keras", synthetic, target, gates=tiny, stage_dir=tmp_path / "s")
     assert not outcome.installed and not target.exists()
     assert outcome.failures == (
         f"the .tflite file is {outcome.metadata.size_bytes / 1000:.1f} kB > 1 kB",
