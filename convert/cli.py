@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -14,8 +15,16 @@ whole MNIST test set and on the held-out letters (the seeded split of letters.np
 decision rule training chose; the int8 model is installed (OUT and OUT.json beside it, written
 atomically) only when its digit accuracy is at least --min-digit-accuracy, it loses at most
 --max-drop points against float, it answers `none` to at least --min-letter-rejection of
-the held-out letters, and the file is at most --max-size-kb. Otherwise it is left in
+the held-out letters, and the file is at most --max-size-kb kB. Otherwise it is left in
 build/convert/ and the exit code is 1."""
+
+
+def gate_value(text: str) -> float:
+    """A gate's threshold: a finite number, not negative (NaN would pass every gate)."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -34,25 +43,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--letters", help="letters.npz; default $DIGITCAM_LETTERS or shared/data")
     parser.add_argument(
         "--max-drop",
-        type=float,
+        type=gate_value,
         default=0.1,
         help="largest accepted int8 accuracy loss, in percentage points (default 0.1)",
     )
     parser.add_argument(
         "--min-digit-accuracy",
-        type=float,
+        type=gate_value,
         default=99.5,
         help="least int8 digit accuracy on MNIST test, percent; none counts wrong (default 99.5)",
     )
     parser.add_argument(
         "--min-letter-rejection",
-        type=float,
+        type=gate_value,
         default=95.0,
         help="least share of held-out letters answered none, percent (default 95; 0: no letters)",
     )
     parser.add_argument(
         "--max-size-kb",
-        type=float,
+        type=gate_value,
         default=150.0,
         help="largest accepted .tflite file, in kB of 1,000 bytes (default 150; 0: no limit)",
     )
@@ -89,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         letters=split.held_out if split else None,
         calibration_nondigits=split.train.images if split else None,
         gates=Gates(
-            args.max_drop, args.min_digit_accuracy, args.min_letter_rejection, args.max_size_kb
+            max_drop_points=args.max_drop,
+            min_digit_accuracy=args.min_digit_accuracy,
+            min_letter_rejection=args.min_letter_rejection,
+            max_size_kb=args.max_size_kb,
         ),
         calibration_count=args.calibration,
         seed=args.seed,
@@ -97,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = outcome.metadata
     figures = (
         f"float {100 * meta.float_accuracy:.2f}%, int8 {100 * meta.int8_accuracy:.2f}% "
-        f"on {meta.test_images} MNIST test images, {meta.size_bytes / 1024:.1f} KiB"
+        f"on {meta.test_images} MNIST test images, {meta.size_bytes:,} bytes"
     )
     rejection = meta.nondigits.get("int8_letter_rejection")
     if rejection is not None:

@@ -65,7 +65,8 @@ def convert(
     stage_dir: Path = Path("build/convert"),
 ) -> Outcome:
     """Writes out_path and its JSON only when the int8 model passes every gate: digit accuracy,
-    its loss against float, and rejection of the held-out letters (under the same rule)."""
+    its loss against float, rejection of the held-out letters (under the same rule) and the
+    file's size."""
     model = keras.models.load_model(keras_path)
     # The activation ranges are calibrated on what the device shows the model: digits and,
     # for a model with `none`, training letters too (never the held-out ones the gate uses),

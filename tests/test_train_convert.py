@@ -27,7 +27,7 @@ from train.mix import NonDigits
 from train.nondigits import make_nondigits
 
 PROFILE = Profile("test", epochs=2, architecture="small", batch_size=32)
-NO_GATES = Gates(max_drop_points=100, min_digit_accuracy=0, min_letter_rejection=0)
+NO_GATES = Gates(max_drop_points=100, min_digit_accuracy=0, min_letter_rejection=0, max_size_kb=0)
 
 
 @pytest.fixture(scope="module")
@@ -133,18 +133,27 @@ def test_convert_refuses_a_model_that_does_not_reject_letters(trained, synthetic
 def test_convert_refuses_a_model_over_the_size_limit(trained, synthetic, tmp_path):
     out, _, _ = trained
     target = tmp_path / "models" / "digitcam.tflite"
-    gates = Gates(max_drop_points=100, min_digit_accuracy=0, min_letter_rejection=0)
-    tiny = replace(gates, max_size_kb=1.0)  # the small CNN is tens of kB
-    outcome = convert(out / "model.keras", synthetic, target, gates=tiny, stage_dir=tmp_path / "s")
-    assert not outcome.installed and not target.exists()
-    assert outcome.failures == (
-        f"the .tflite file is {outcome.metadata.size_bytes / 1000:.1f} kB > 1 kB",
-    )
-    size_kb = (outcome.metadata.size_bytes + 1) / 1000  # a byte to spare, not a rounding
-    roomy = replace(gates, max_size_kb=size_kb)
-    assert convert(
-        out / "model.keras", synthetic, target, gates=roomy, stage_dir=tmp_path / "t"
-    ).installed
+
+    def convert_under(limit_kb: float, stage: str):
+        gates = replace(NO_GATES, max_size_kb=limit_kb)
+        return convert(
+            out / "model.keras", synthetic, target, gates=gates, stage_dir=tmp_path / stage
+        )
+
+    refused = convert_under(1.0, "a")  # the small CNN is tens of kB
+    size = refused.metadata.size_bytes
+    assert not refused.installed and not target.exists()
+    assert refused.failures == (f"the .tflite file is {size:,} bytes > 1 kB",)
+    # a byte over the limit is refused, a file exactly at it installed (kB of 1,000 bytes)
+    assert not convert_under((size - 1) / 1000, "b").installed and not target.exists()
+    assert convert_under(size / 1000, "c").installed and target.stat().st_size == size
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_convert_command_refuses_a_gate_that_is_not_a_number_from_zero_up(value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        convert_main(["--max-size-kb", value])
+    assert exit_.value.code == 2 and f"{value!r} is not a number >= 0" in capsys.readouterr().err
 
 
 def run_threshold(out) -> float:
