@@ -20,8 +20,11 @@ build/convert/ and the exit code is 1."""
 
 
 def gate_value(text: str) -> float:
-    """A gate's threshold: a finite number, not negative (NaN would pass every gate)."""
-    value = float(text)
+    """argparse type: a gate's threshold, a finite number from 0 up (NaN would pass every gate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
     return value

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from convert.cli import main as convert_main
-from convert.gate import Gates
+from convert.gate import Gates, failures
 from convert.install import write_atomic
 from convert.quantize import float_scores
 from convert.run import convert
@@ -133,23 +133,17 @@ def test_convert_refuses_a_model_that_does_not_reject_letters(trained, synthetic
 def test_convert_refuses_a_model_over_the_size_limit(trained, synthetic, tmp_path):
     out, _, _ = trained
     target = tmp_path / "models" / "digitcam.tflite"
-
-    def convert_under(limit_kb: float, stage: str):
-        gates = replace(NO_GATES, max_size_kb=limit_kb)
-        return convert(
-            out / "model.keras", synthetic, target, gates=gates, stage_dir=tmp_path / stage
-        )
-
-    refused = convert_under(1.0, "a")  # the small CNN is tens of kB
+    tiny = replace(NO_GATES, max_size_kb=1.0)  # the small CNN is tens of kB
+    refused = convert(out / "model.keras", synthetic, target, gates=tiny, stage_dir=tmp_path)
     size = refused.metadata.size_bytes
     assert not refused.installed and not target.exists()
     assert refused.failures == (f"the .tflite file is {size:,} bytes > 1 kB",)
-    # a byte over the limit is refused, a file exactly at it installed (kB of 1,000 bytes)
-    assert not convert_under((size - 1) / 1000, "b").installed and not target.exists()
-    assert convert_under(size / 1000, "c").installed and target.stat().st_size == size
+    # a byte over the limit is refused, a file exactly at it passes (kB of 1,000 bytes)
+    assert failures(refused.metadata, replace(NO_GATES, max_size_kb=(size - 1) / 1000))
+    assert failures(refused.metadata, replace(NO_GATES, max_size_kb=size / 1000)) == []
 
 
-@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "lots"])
 def test_convert_command_refuses_a_gate_that_is_not_a_number_from_zero_up(value, capsys):
     with pytest.raises(SystemExit) as exit_:
         convert_main(["--max-size-kb", value])
