@@ -17,7 +17,7 @@ from device.contract import sha256_of
 from device.deploy.push import MODEL
 from device.deploy.remote import DeployError
 from device.model.selftest import LABEL, builtin_digit
-from device.pi.release import (
+from device.pi.layout import (
     EXIT_NO_ROLLBACK,
     EXIT_PI_NOT_READY,
     EXIT_SELF_CHECK,

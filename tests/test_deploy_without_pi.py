@@ -12,7 +12,9 @@ import pytest
 from device.cli import main
 from device.deploy.push import deploy
 from device.deploy.remote import DeployError, Remote
-from device.pi.release import EXIT_LOCAL, EXIT_SELF_CHECK, Layout, requirements, self_check
+from device.pi.layout import EXIT_LOCAL, EXIT_SELF_CHECK, Layout
+from device.pi.release import self_check
+from device.pi.venv import requirements
 from tests.conftest import REPO
 
 

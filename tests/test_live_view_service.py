@@ -14,7 +14,7 @@ from device.cli import build_parser, main
 from device.deploy import push
 from device.deploy.remote import Remote
 from device.pi import release, service
-from device.pi.release import EXIT_LOCAL
+from device.pi.layout import EXIT_LOCAL, Layout
 from device.pi.service import render_unit
 from device.web.address import HttpAddress
 from tests.test_service import require_tool, unit_keys
@@ -79,7 +79,7 @@ def test_deploy_passes_the_port_to_the_pi_side(monkeypatch):
 def test_the_pi_side_installs_the_service_with_the_port(monkeypatch, tmp_path):
     installed = []
     monkeypatch.setattr(service, "install", lambda *a: installed.append(a) or "service: active")
-    layout = release.Layout(tmp_path)
+    layout = Layout(tmp_path)
     assert release.update_service(layout, install=True, restart=True, http_port=8000)
     assert installed == [(layout.current, layout.venv, 8000)]
 

@@ -70,7 +70,7 @@ def port_number(text: str) -> int:
 def run(args) -> int:
     from device.deploy.push import deploy, rollback
     from device.deploy.remote import DeployError, Remote
-    from device.pi.release import EXIT_LOCAL
+    from device.pi.layout import EXIT_LOCAL
 
     if args.http and not args.service:
         print("digitcam deploy: --http is the service's live view: add --service", file=sys.stderr)

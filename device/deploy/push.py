@@ -25,7 +25,7 @@ from device.deploy.remote import (
     send_tree,
 )
 from device.model_pair import read_model_pair
-from device.pi.release import (
+from device.pi.layout import (
     EXIT_BUSY,
     EXIT_INSTALL,
     EXIT_LOCAL,

@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from device.pi.release import EXIT_LOCAL, DeployError
+from device.pi.layout import EXIT_LOCAL, DeployError
 
 # Never prompt (a deploy must not hang on a password or an unknown host key); give up quickly.
 SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=10")

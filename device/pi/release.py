@@ -10,63 +10,23 @@ import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from device.pi import service
-
-# Exit statuses of 'digitcam deploy', shared by both ends of it.
-EXIT_LOCAL = 2  # on the workstation: no model, or ssh/rsync missing
-EXIT_UNREACHABLE = 3  # ssh could not connect or log in
-EXIT_PI_NOT_READY = 4  # directory not writable, Python or rsync missing on the Pi
-EXIT_TRANSFER = 5  # rsync failed
-EXIT_INSTALL = 6  # the virtual environment or pip failed
-EXIT_SELF_CHECK = 7  # digitcam doctor failed on the Pi; the previous release stays current
-EXIT_SERVICE = 8  # the systemd service could not be installed or restarted
-EXIT_BUSY = 9  # another deploy to the same directory is running
-EXIT_NO_ROLLBACK = 10  # --rollback: no release before the current one on the Pi
+from device.pi.layout import (
+    EXIT_BUSY,
+    EXIT_NO_ROLLBACK,
+    EXIT_SELF_CHECK,
+    EXIT_SERVICE,
+    EXIT_TRANSFER,
+    DeployError,
+    Layout,
+    say,
+)
+from device.pi.venv import ensure_venv, is_pinned, pip_install
 
 KEEP_RELEASES = 3  # the newest few stay on the Pi, for 'digitcam deploy PI --rollback'
 GENERATED = ("__pycache__", "build")  # written into a release by Python and pip, never sent
-
-
-class DeployError(Exception):
-    """A deploy step failed, here or on the Pi; code is the exit status, the message one line."""
-
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class Layout:
-    """DIR/releases/NAME (one per deploy), DIR/current -> releases/NAME, DIR/venv."""
-
-    root: Path
-
-    @property
-    def releases(self) -> Path:
-        return self.root / "releases"
-
-    @property
-    def current(self) -> Path:
-        return self.root / "current"
-
-    @property
-    def venv(self) -> Path:
-        return self.root / "venv"
-
-    @property
-    def pinned_stamp(self) -> Path:
-        """Names the release the venv's editable install points at."""
-        return self.venv / "digitcam-release"
-
-    def release(self, name: str) -> Path:
-        return self.releases / name
-
-    def current_name(self) -> str | None:
-        return Path(os.readlink(self.current)).name if self.current.is_symlink() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,10 +142,6 @@ def rollback(layout: Layout) -> str:
     return f"{result}\n{status}" if status else result
 
 
-def say(line: str) -> None:
-    print(line, flush=True)
-
-
 def same_tree(a: Path, b: Path) -> bool:
     return b.is_dir() and tree_digest(a) == tree_digest(b)
 
@@ -199,67 +155,6 @@ def tree_digest(root: Path) -> str:
             digest.update(str(path.relative_to(root)).encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
-
-
-def is_pinned(layout: Layout, name: str) -> bool:
-    stamp = layout.pinned_stamp
-    return stamp.is_file() and stamp.read_text().strip() == name and venv_works(layout)
-
-
-def venv_works(layout: Layout) -> bool:
-    python = layout.venv / "bin" / "python"
-    return python.exists() and subprocess.run([python, "-c", ""]).returncode == 0
-
-
-def ensure_venv(layout: Layout) -> None:
-    """A venv that also sees apt's packages (python3-picamera2 cannot be pip-installed)."""
-    if venv_works(layout):
-        return
-    say(
-        f"creating {layout.venv} (--system-site-packages, so apt's picamera2 is visible); "
-        "the first install downloads LiteRT and numpy, a minute or two on a Pi"
-    )
-    argv = [sys.executable, "-m", "venv", "--clear", "--system-site-packages", str(layout.venv)]
-    if subprocess.run(argv).returncode != 0:
-        raise DeployError(
-            EXIT_INSTALL,
-            f"could not create {layout.venv}: sudo apt install python3-venv, then deploy again",
-        )
-
-
-def pip_install(layout: Layout, release: Path, with_dependencies: bool) -> None:
-    """Editable install: the venv's digitcam runs the code and model inside release."""
-    python = layout.venv / "bin" / "python"
-    argv = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if with_dependencies:
-        say(f"installing digitcam[device] from release {release.name} into {layout.venv}")
-        argv += requirements(release, system_numpy())
-    else:
-        argv += ["--no-deps", "--editable", str(release)]
-    if subprocess.run(argv).returncode != 0:
-        raise DeployError(
-            EXIT_INSTALL,
-            "pip could not install digitcam[device] (its message is above): check the Pi's "
-            "internet connection and free space (df -h), then deploy again",
-        )
-    layout.pinned_stamp.write_text(release.name + "\n")
-
-
-def requirements(release: Path, apt_numpy: str | None) -> list[str]:
-    """What pip installs. apt's numpy, when there is one, is kept: apt's picamera2 (simplejpeg)
-    is compiled against it and fails to import under another, while LiteRT's newest
-    dependencies would otherwise pull numpy 2 into the venv on Bookworm (numpy 1.24).
-    """
-    pinned = [f"numpy=={apt_numpy}"] if apt_numpy else []
-    return ["--editable", f"{release}[device]", *pinned]
-
-
-def system_numpy() -> str | None:
-    """The numpy version this (system) Python has, e.g. Debian's python3-numpy."""
-    try:
-        return metadata.version("numpy")
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def self_check(layout: Layout, failure: str, camera: bool = False) -> None:
